@@ -6,11 +6,17 @@
 //! - [`frame`]: CAN and CAN FD frames as checked `Copy` values;
 //! - [`time`]: time as the engine sees it (passed in, never read from a clock);
 //! - [`diagnostic`]: errors and warnings that point at file, line and column;
-//! - [`dbc`]: our own parser of DBC files and the model it produces.
+//! - [`dbc`]: our own parser of DBC files and the model it produces;
+//! - [`e2e`]: end-to-end protection of payloads (checksums, alive counters);
+//! - [`rules`]: rule files, compiled into lookup tables;
+//! - [`engine`]: the pure engine that decides on every frame.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod dbc;
 pub mod diagnostic;
+pub mod e2e;
+pub mod engine;
 pub mod frame;
+pub mod rules;
 pub mod time;
