@@ -7,12 +7,14 @@
 //! - [`time`]: time as the engine sees it (passed in, never read from a clock);
 //! - [`diagnostic`]: errors and warnings that point at file, line and column;
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
+//! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
 //! - [`e2e`]: end-to-end protection of payloads (checksums, alive counters);
 //! - [`rules`]: rule files, compiled into lookup tables;
 //! - [`engine`]: the pure engine that decides on every frame.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod codec;
 pub mod dbc;
 pub mod diagnostic;
 pub mod e2e;
