@@ -25,11 +25,10 @@ pub fn check_integrity(def: &Slot, state: &mut SlotState, now: Timestamp, frame:
     if data.len() < codec.size() {
         return Err(DropReason::LengthMismatch);
     }
-    if let Some(cs) = def.checksum {
-        if !cs.algorithm.verify(frame.id(), &data[..codec.size()], cs.byte) {
+    if let Some(cs) = def.checksum
+        && !cs.algorithm.verify(frame.id(), &data[..codec.size()], cs.byte) {
             return Err(DropReason::Checksum);
         }
-    }
     if let Some(counter) = def.counter {
         let Some(Ok(RawValue::Unsigned(value))) = codec.signal(counter.signal).map(|s| s.raw(data)) else {
             return Err(DropReason::Counter);
@@ -47,10 +46,23 @@ pub fn check_integrity(def: &Slot, state: &mut SlotState, now: Timestamp, frame:
 
 /// Checks the decoded signals of a frame against a route's constraints.
 pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Option<f64>]) -> Result<(), DropReason> {
+    for (switch, ranges) in &route.multiplexers {
+        let Some(Some(value)) = signals.get(switch.get()) else { continue };
+        let selects = match value.raw {
+            RawValue::Unsigned(v) => ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&v)),
+            RawValue::Signed(v) => u64::try_from(v).is_ok_and(|v| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&v))),
+            RawValue::Float(_) => true,
+        };
+        if !selects {
+            return Err(DropReason::InvalidMultiplexer);
+        }
+    }
     for check in &route.signal_checks {
         let Some(Some(value)) = signals.get(check.signal.get()) else { continue };
         let v = value.physical;
-        if check.min.is_some_and(|min| !(v >= min)) || check.max.is_some_and(|max| !(v <= max)) {
+        // NaN (a float signal holding one) is outside every range.
+        let outside = v.is_nan() || check.min.is_some_and(|min| v < min) || check.max.is_some_and(|max| v > max);
+        if outside {
             return Err(DropReason::SignalOutOfRange);
         }
         if let Some(allowed) = &check.allowed {
@@ -65,16 +77,16 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
     for check in &route.signal_checks {
         let (Some((max_step, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get())) else { continue };
         let Some(previous) = steps.get(cell).copied().flatten() else { continue };
-        if !((value.physical - previous).abs() <= max_step) {
+        let step = (value.physical - previous).abs();
+        if step.is_nan() || step > max_step {
             return Err(DropReason::SignalStep);
         }
     }
     for check in &route.signal_checks {
-        if let (Some((_, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get())) {
-            if let Some(slot) = steps.get_mut(cell) {
+        if let (Some((_, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get()))
+            && let Some(slot) = steps.get_mut(cell) {
                 *slot = Some(value.physical);
             }
-        }
     }
     Ok(())
 }

@@ -231,11 +231,10 @@ impl Engine {
         if frame.is_remote() && !p.route_remote_frames {
             return drop(DropReason::RemoteFrame, None);
         }
-        if let (Some(spec), Some(Some(bucket))) = (p.ingress, self.ingress.get_mut(port.0 as usize)) {
-            if !bucket.try_take(spec, now) {
+        if let (Some(spec), Some(Some(bucket))) = (p.ingress, self.ingress.get_mut(port.0 as usize))
+            && !bucket.try_take(spec, now) {
                 return drop(DropReason::IngressBudget, None);
             }
-        }
 
         // 2. Route lookup; per-id behaviour is measured for every frame of a known id.
         let entry = p.lookup.entry(frame.id());
@@ -250,7 +249,8 @@ impl Engine {
                 self.event(EventKind::UnknownId, Some(port), Some(frame), None);
             }
             if let Some(slot) = entry.slot {
-                self.update_slot_state(now, slot, frame, too_fast);
+                // Known but routed nowhere: its integrity still decides whether it may feed the vehicle state.
+                let _integrity = self.update_slot_state(now, slot, frame, too_fast);
             }
             return drop(DropReason::NoRoute, None);
         }
@@ -325,12 +325,11 @@ impl Engine {
             return Err(DropReason::LengthMismatch);
         }
         integrity?;
-        if let Some(codec) = &route.codec {
-            if !frame.is_remote() {
+        if let Some(codec) = &route.codec
+            && !frame.is_remote() {
                 self.decode_into_scratch(codec, frame)?;
                 content::check_signals(route, &self.scratch, &mut self.step_cells)?;
             }
-        }
         // 5. Context.
         if let Some(condition) = &route.condition {
             let inputs = Inputs { vars: &self.rules.state, values: &self.state, signals: &self.scratch, now };
@@ -341,18 +340,15 @@ impl Engine {
             }
         }
         // 6. Rate.
-        if let Some(min) = route.min_interval {
-            if let Some(Some(last)) = self.route_last_forward.get(rid.0 as usize) {
-                if now.saturating_since(*last) < min {
+        if let Some(min) = route.min_interval
+            && let Some(Some(last)) = self.route_last_forward.get(rid.0 as usize)
+                && now.saturating_since(*last) < min {
                     return Err(DropReason::MinInterval);
                 }
-            }
-        }
-        if let (Some(spec), Some(Some(bucket))) = (route.rate, self.route_buckets.get_mut(rid.0 as usize)) {
-            if !bucket.try_take(spec, now) {
+        if let (Some(spec), Some(Some(bucket))) = (route.rate, self.route_buckets.get_mut(rid.0 as usize))
+            && !bucket.try_take(spec, now) {
                 return Err(DropReason::RateLimited);
             }
-        }
         // 7. Behaviour.
         if too_fast {
             return Err(DropReason::TooFast);
@@ -402,17 +398,15 @@ impl Engine {
         let Some(def) = rules.slots.get(slot.0 as usize) else { return Ok(()) };
         let Some(state) = self.slots.get_mut(slot.0 as usize) else { return Ok(()) };
         let result = content::check_integrity(def, state, now, frame);
-        if result.is_ok() && !too_fast && !def.state_updates.is_empty() {
-            if let Some(codec) = &def.codec {
-                if self.decode_into_scratch(codec, frame).is_ok() {
+        if result.is_ok() && !too_fast && !def.state_updates.is_empty()
+            && let Some(codec) = &def.codec
+                && self.decode_into_scratch(codec, frame).is_ok() {
                     for (signal, var) in &def.state_updates {
                         if let (Some(Some(value)), Some(cell)) = (self.scratch.get(signal.get()), self.state.get_mut(var.0 as usize)) {
                             cell.latest = Some((*value, now));
                         }
                     }
                 }
-            }
-        }
         result
     }
 
@@ -452,11 +446,10 @@ impl Engine {
         self.advance(now);
         self.event(EventKind::Fault(fault), port, None, None);
         for i in 0..self.rules.triggers.len() {
-            if let TriggerKind::Fault { fault: f, port: p } = self.rules.triggers[i].kind {
-                if f.is_none_or(|f| f == fault) && p.is_none_or(|p| Some(p) == port) {
+            if let TriggerKind::Fault { fault: f, port: p } = self.rules.triggers[i].kind
+                && f.is_none_or(|f| f == fault) && p.is_none_or(|p| Some(p) == port) {
                     self.fire(TriggerId(i as u32));
                 }
-            }
         }
     }
 
@@ -498,8 +491,8 @@ impl Engine {
         if let Some(change) = self.modes.tick(now) {
             self.mode_changed(change);
         }
-        if let (Some(status), Some(next)) = (&rules.status, self.status_next) {
-            if now >= next {
+        if let (Some(status), Some(next)) = (&rules.status, self.status_next)
+            && now >= next {
                 self.queue_status();
                 let mut next = next.saturating_add(status.period);
                 if next <= now {
@@ -507,7 +500,6 @@ impl Engine {
                 }
                 self.status_next = Some(next);
             }
-        }
     }
 
     fn queue_status(&mut self) {

@@ -7,6 +7,7 @@
 //!   firing, and only if every trigger that degraded it allows automatic
 //!   recovery (a `manual` trigger latches until an authenticated command);
 //! - `isolated` is left only by an authenticated command ([`ModeMachine::reset`]).
+//!
 //! Entering `degraded` `escalate_after` times within `escalation_window`
 //! escalates to `isolated`.
 //!
@@ -165,13 +166,11 @@ impl ModeMachine {
         }
         let first = self.enter(now, target, ModeCause::Trigger(trigger));
         let mut second = None;
-        if target == Mode::Degraded {
-            if let Some(window) = &mut self.degradations {
-                if window.record(now) {
+        if target == Mode::Degraded
+            && let Some(window) = &mut self.degradations
+                && window.record(now) {
                     second = Some(self.enter(now, Mode::Isolated, ModeCause::Escalation));
                 }
-            }
-        }
         [Some(first), second]
     }
 

@@ -279,6 +279,28 @@ pub struct Slot {
     pub essential: bool,
 }
 
+impl Slot {
+    /// Writes alive counter `counter` (modulo its range) and then the checksum
+    /// into `payload`, the way a sending ECU protects the message. Does
+    /// nothing for checks the slot does not have.
+    pub fn protect(&self, payload: &mut [u8], counter: u64) {
+        let Some(codec) = &self.codec else { return };
+        if let Some(c) = self.counter
+            && let Some(signal) = codec.signal(c.signal)
+        {
+            let value = if c.bits >= 64 { counter } else { counter % (1u64 << c.bits) };
+            let _ = signal.encode_raw(crate::codec::RawValue::Unsigned(value), payload);
+        }
+        if let Some(cs) = self.checksum {
+            let end = codec.size().min(payload.len());
+            let value = cs.algorithm.compute(self.id, &payload[..end], cs.byte);
+            if let Some(b) = payload.get_mut(cs.byte) {
+                *b = value;
+            }
+        }
+    }
+}
+
 /// An alive counter check.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CounterCheck {
@@ -392,6 +414,10 @@ pub struct Route {
     /// value descriptions when those checks are on), evaluated on every
     /// present signal.
     pub signal_checks: Vec<SignalCheck>,
+    /// Multiplexer switches and the raw values that select at least one
+    /// signal (inclusive ranges); a present switch holding another value is
+    /// `invalid-multiplexer`. Empty when `enums` is off.
+    pub multiplexers: Vec<(SignalIndex, Vec<(u64, u64)>)>,
     /// The condition.
     pub condition: Option<Condition>,
     /// Token bucket.

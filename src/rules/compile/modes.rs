@@ -137,8 +137,8 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                         },
                         None => None,
                     };
-                    if let (Some(layer), Some(reason)) = (layer, reason) {
-                        if reason.layer() != layer {
+                    if let (Some(layer), Some(reason)) = (layer, reason)
+                        && reason.layer() != layer {
                             let span = t.reason.as_ref().map(|r| r.span()).unwrap_or_default();
                             c.diags.error(
                                 source,
@@ -147,7 +147,6 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                             );
                             continue;
                         }
-                    }
                     TriggerKind::Drops { port, layer, reason, count, window }
                 }
                 "mia" => TriggerKind::Mia,
@@ -224,11 +223,10 @@ pub(crate) fn settings(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
             continue;
         }
         seen = Some(&f.source);
-        if let Some(q) = &m.recovery_quiet_ms {
-            if let Some(d) = millis(c, &f.source, q, "recovery_quiet_ms") {
+        if let Some(q) = &m.recovery_quiet_ms
+            && let Some(d) = millis(c, &f.source, q, "recovery_quiet_ms") {
                 settings.recovery_quiet = d;
             }
-        }
         if let Some(e) = &m.isolate_after {
             if *e.degradations.get_ref() < 2 || *e.degradations.get_ref() > 1000 {
                 c.diags.error(&f.source, &e.degradations.span(), "`degradations` must be between 2 and 1000");
@@ -256,7 +254,7 @@ fn status_frame(
         return None;
     }
     let codec = find_message(c, source, ports, port, &s.message)?;
-    let mut signal = |c: &mut Compiler, name: &Option<Spanned<String>>| -> Result<Option<SignalIndex>, ()> {
+    let signal = |c: &mut Compiler, name: &Option<Spanned<String>>| -> Result<Option<SignalIndex>, ()> {
         match name {
             Some(n) => find_signal(c, source, &codec, n).map(Some).ok_or(()),
             None => Ok(None),

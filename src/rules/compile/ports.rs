@@ -12,10 +12,9 @@ use crate::rules::compiled::{MAX_PORTS, Medium, Port, PortId, PortLookup, Trust,
 use crate::rules::schema::RateSection;
 use crate::rules::source::RuleSource;
 
-/// A port being compiled, with where it was declared.
-pub(crate) struct PortBuild<'a> {
+/// A port being compiled.
+pub(crate) struct PortBuild {
     pub port: Port,
-    pub source: &'a RuleSource,
 }
 
 pub(crate) fn zones(c: &mut Compiler, files: &[ParsedFile]) -> Vec<Zone> {
@@ -55,7 +54,7 @@ pub(crate) fn rate(c: &mut Compiler, source: &RuleSource, r: &RateSection) -> Op
     ok.then(|| RateSpec { per_second: *r.per_second.get_ref(), burst: *r.burst.get_ref() })
 }
 
-pub(crate) fn ports<'a>(c: &mut Compiler, files: &'a [ParsedFile], zones: &[Zone]) -> Vec<PortBuild<'a>> {
+pub(crate) fn ports(c: &mut Compiler, files: &[ParsedFile], zones: &[Zone]) -> Vec<PortBuild> {
     let mut seen = BTreeMap::new();
     let mut ports = Vec::new();
     for f in files {
@@ -154,7 +153,6 @@ pub(crate) fn ports<'a>(c: &mut Compiler, files: &'a [ParsedFile], zones: &[Zone
                     codecs,
                     lookup: PortLookup::default(),
                 },
-                source: &f.source,
             });
         }
     }

@@ -269,6 +269,11 @@ fn route<'a>(
         }
     }
 
+    let multiplexers = match (&codec, enums) {
+        (Some(codec), true) => multiplexers(codec),
+        _ => Vec::new(),
+    };
+
     let counter = match (&r.counter, &codec) {
         (Some(cs), Some(codec)) => counter(c, source, cs, codec),
         (Some(cs), None) => {
@@ -311,6 +316,7 @@ fn route<'a>(
             codec,
             lengths,
             signal_checks,
+            multiplexers,
             condition,
             rate,
             min_interval,
@@ -323,6 +329,27 @@ fn route<'a>(
         checksum,
         cycle,
     })
+}
+
+/// Each switch of a multiplexed message with the values that are defined for
+/// it: those that select a signal and those its value descriptions name.
+fn multiplexers(codec: &MessageCodec) -> Vec<(SignalIndex, Vec<(u64, u64)>)> {
+    let mut out: Vec<(SignalIndex, Vec<(u64, u64)>)> = Vec::new();
+    for i in 0..codec.signals().len() {
+        let Some((switch, ranges)) = codec.selector(SignalIndex::new(i)) else { continue };
+        match out.iter_mut().find(|(s, _)| *s == switch) {
+            Some((_, all)) => all.extend_from_slice(ranges),
+            None => out.push((switch, ranges.to_vec())),
+        }
+    }
+    for (switch, ranges) in &mut out {
+        if let Some(signal) = codec.signal(*switch) {
+            ranges.extend(signal.descriptions().filter_map(|(v, _)| u64::try_from(v).ok()).map(|v| (v, v)));
+        }
+        ranges.sort_unstable();
+        ranges.dedup();
+    }
+    out
 }
 
 /// Resolves exactly one of `message`, `id` (with optional `mask`) and `ids`.
@@ -530,12 +557,11 @@ fn apply_rule(
     let mut ok = true;
     let rule_min = section.min.as_ref().map(|m| (*m.get_ref(), m.span()));
     let rule_max = section.max.as_ref().map(|m| (*m.get_ref(), m.span()));
-    if let (Some((lo, _)), Some((hi, span))) = (&rule_min, &rule_max) {
-        if lo > hi {
+    if let (Some((lo, _)), Some((hi, span))) = (&rule_min, &rule_max)
+        && lo > hi {
             c.diags.error(source, span, format!("impossible range for `{}`: min {lo} is above max {hi}", name.get_ref()));
             return false;
         }
-    }
     if let Some((lo, span)) = rule_min {
         if let Some((dlo, dhi)) = dbc_range {
             if lo > dhi {

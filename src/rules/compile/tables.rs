@@ -122,15 +122,13 @@ pub(crate) fn build(
     let mia_trigger = triggers.iter().any(|t| matches!(t.trigger.kind, TriggerKind::Mia));
     if mia_trigger {
         for r in routes.iter().filter(|r| r.route.essential) {
-            if let Matcher::Exact(id) = r.matcher {
-                if let Some(slot) = slots.get(r.route.from, id) {
-                    if slots.slots[slot.0 as usize].cycle.and_then(|cy| cy.mia).is_none() {
+            if let Matcher::Exact(id) = r.matcher
+                && let Some(slot) = slots.get(r.route.from, id)
+                    && slots.slots[slot.0 as usize].cycle.and_then(|cy| cy.mia).is_none() {
                         c.diags
                             .warning(r.source, &r.name_span, format!("essential route `{}` carries a message without a cycle time", r.route.name))
                             .help = Some("a `mia` trigger cannot see it go missing; add `cycle = { period_ms = ... }`".to_owned());
                     }
-                }
-            }
         }
     }
 

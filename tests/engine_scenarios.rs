@@ -1,0 +1,336 @@
+//! Scenarios on the reference vehicle, in virtual time: every defense layer
+//! and every mode transition, with the exact drop reason each time.
+
+mod common;
+
+use bulkhead::engine::events::EventKind;
+use bulkhead::engine::modes::Mode;
+use bulkhead::engine::verdict::{DropReason, Verdict};
+use bulkhead::frame::{CanId, FdFlags, Frame};
+use bulkhead::rules::FaultKind;
+use common::{Car, reason, to_names};
+
+fn parked() -> Car {
+    let mut car = Car::new();
+    car.drive(200, 0.0, 0.0);
+    car
+}
+
+fn driving(speed: f64) -> Car {
+    let mut car = Car::new();
+    car.drive(200, speed, 3.0);
+    car
+}
+
+#[test]
+fn the_reference_rules_compile_cleanly() {
+    let rules = common::reference_rules();
+    assert_eq!(rules.ports.len(), 4);
+    assert!(rules.routes.len() >= 20);
+    assert!(rules.status.is_some());
+}
+
+#[test]
+fn essential_and_telemetry_routes_forward_cyclic_traffic() {
+    let mut car = parked();
+    let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
+    // Within the telemetry budget: both the body (essential) and the head unit get it.
+    let mut to = to_names(&car.rules, &v);
+    to.sort();
+    assert!(to.contains(&"body".to_owned()), "{v:?}");
+    let v = car.send_message("drive", "EPS_Steering", &[("SteeringAngle", -3.0)]);
+    assert!(v.is_forward() && to_names(&car.rules, &v).is_empty(), "watched, copied nowhere: {v:?}");
+    assert_eq!(car.mode(), Mode::Normal);
+    assert!(car.events.iter().all(|e| !matches!(e.kind, EventKind::Missing | EventKind::InjectionSuspected)), "{:?}", car.events);
+}
+
+#[test]
+fn sanitize_layer() {
+    let mut car = parked();
+    let lock = car.payload("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    let fd = Frame::fd(CanId::standard(0x310).unwrap(), &lock, FdFlags::default()).unwrap();
+    assert_eq!(reason(&car.send("body", &fd)), Some(DropReason::FdOnClassicPort));
+    let rtr = Frame::remote(CanId::standard(0x310).unwrap(), 8).unwrap();
+    assert_eq!(reason(&car.send("infotainment", &rtr)), Some(DropReason::RemoteFrame));
+    let err = Frame::error(0x40, &[0; 8]).unwrap();
+    assert_eq!(reason(&car.send("drive", &err)), Some(DropReason::ErrorFrame));
+    assert!(car.events.iter().any(|e| e.kind == EventKind::Fault(FaultKind::BusOff)));
+    assert_eq!(car.mode(), Mode::Degraded, "a bus-off error frame is a fault");
+}
+
+#[test]
+fn ingress_budget_of_the_head_unit() {
+    let mut car = parked();
+    let mut budget_drops = 0;
+    for _ in 0..60 {
+        let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)]);
+        budget_drops += usize::from(reason(&v) == Some(DropReason::IngressBudget));
+    }
+    assert_eq!(budget_drops, 10, "burst of 50, then nothing in the same instant");
+}
+
+#[test]
+fn route_layer_default_deny() {
+    let mut car = parked();
+    let unknown = Frame::classic(CanId::standard(0x123).unwrap(), &[1, 2, 3]).unwrap();
+    assert_eq!(reason(&car.send("infotainment", &unknown)), Some(DropReason::NoRoute));
+    // A drive-bus message the head unit has no business sending.
+    let torque = car.frame("infotainment", "DI_TorqueCmd", &[("TorqueRequest", 100.0)]);
+    assert_eq!(reason(&car.send("infotainment", &torque)), Some(DropReason::NoRoute));
+    // An unknown id on a trusted bus is an event; on a hostile one it is not.
+    let before = car.events.iter().filter(|e| e.kind == EventKind::UnknownId).count();
+    assert_eq!(reason(&car.send("drive", &unknown)), Some(DropReason::NoRoute));
+    let after = car.events.iter().filter(|e| e.kind == EventKind::UnknownId).count();
+    assert_eq!(after, before + 1);
+}
+
+#[test]
+fn content_layer() {
+    let mut car = parked();
+    // A legitimate lock request is forwarded to the body bus.
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    assert_eq!(to_names(&car.rules, &v), ["body"]);
+    car.advance_ms(600);
+
+    // Wrong length.
+    let mut data = car.payload("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    data.pop();
+    let short = Frame::classic(CanId::standard(0x310).unwrap(), &data).unwrap();
+    assert_eq!(reason(&car.send("infotainment", &short)), Some(DropReason::LengthMismatch));
+    car.advance_ms(600);
+
+    // Wrong checksum.
+    let mut data = car.payload("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    data[7] ^= 0x55;
+    let bad = Frame::classic(CanId::standard(0x310).unwrap(), &data).unwrap();
+    assert_eq!(reason(&car.send("infotainment", &bad)), Some(DropReason::Checksum));
+    car.advance_ms(600);
+
+    // A replayed frame: same counter as the last accepted one.
+    let good = car.frame("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    assert!(car.send("infotainment", &good).is_forward());
+    car.advance_ms(600);
+    assert_eq!(reason(&car.send("infotainment", &good)), Some(DropReason::Counter));
+    car.advance_ms(600);
+
+    // Climate: out of the rule's range, then too large a step.
+    let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 29.0), ("TargetTempPassenger", 21.0)]);
+    assert_eq!(reason(&v), Some(DropReason::SignalOutOfRange));
+    let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 20.0), ("TargetTempPassenger", 20.0)]);
+    assert!(v.is_forward(), "{v:?}");
+    car.advance_ms(300);
+    let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 27.0), ("TargetTempPassenger", 20.0)]);
+    assert_eq!(reason(&v), Some(DropReason::SignalStep));
+    car.advance_ms(300);
+
+    // Horn longer than the rule allows.
+    let v = car.send_message("infotainment", "BCM_LightCmd", &[("HornRequest", 1.0), ("HornDuration", 800.0)]);
+    assert_eq!(reason(&v), Some(DropReason::SignalOutOfRange));
+
+    // Diagnostics: a multi-frame ISO-TP request and an undefined service.
+    let v = car.send_message("diag", "UDS_VCU_Req", &[("PciType", 1.0), ("PciLength", 2.0), ("ServiceId", 34.0)]);
+    assert_eq!(reason(&v), Some(DropReason::SignalNotAllowed));
+    car.advance_ms(100);
+    let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 2.0), ("ServiceId", 0x99 as f64)]);
+    assert_eq!(reason(&v), Some(DropReason::InvalidMultiplexer));
+}
+
+#[test]
+fn context_layer_refuses_dangerous_but_valid_requests() {
+    let mut car = driving(50.0);
+    // Unlock at 50 km/h: a perfectly formed frame, refused by the context.
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
+    assert_eq!(reason(&v), Some(DropReason::ConditionFalse));
+    // Locking is fine at any speed.
+    car.advance_ms(600);
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    assert_eq!(to_names(&car.rules, &v), ["body"]);
+    // Opening the trunk while driving, a diagnostic session while moving.
+    let v = car.send_message("infotainment", "BCM_TrunkCmd", &[("TrunkRequest", 1.0)]);
+    assert_eq!(reason(&v), Some(DropReason::ConditionFalse));
+    let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 2.0), ("ServiceId", 16.0), ("SessionType", 3.0)]);
+    assert_eq!(reason(&v), Some(DropReason::ConditionFalse));
+    // Reading data while moving is allowed.
+    let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 3.0), ("ServiceId", 34.0), ("ReadDataIdentifier", 0xF190 as f64)]);
+    assert_eq!(to_names(&car.rules, &v), ["drive"]);
+
+    // The car stops: unlocking becomes possible.
+    car.drive(200, 0.0, 0.0);
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
+    assert_eq!(to_names(&car.rules, &v), ["body"], "{v:?}");
+    let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 2.0), ("ServiceId", 16.0), ("SessionType", 3.0)]);
+    assert_eq!(to_names(&car.rules, &v), ["drive"]);
+}
+
+#[test]
+fn unknown_or_stale_state_fails_closed() {
+    // No drive traffic at all: the speed is unknown.
+    let mut car = Car::new();
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
+    assert_eq!(reason(&v), Some(DropReason::StateUnknown));
+    // Known, then stale after 100 ms without a speed frame.
+    car.drive(100, 0.0, 0.0);
+    car.advance_ms(150);
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
+    assert_eq!(reason(&v), Some(DropReason::StateUnknown));
+    // Locking never needed the speed.
+    car.advance_ms(600);
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    assert!(v.is_forward());
+}
+
+#[test]
+fn rate_layer() {
+    let mut car = parked();
+    let mut verdicts = Vec::new();
+    for _ in 0..6 {
+        verdicts.push(reason(&car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)])));
+    }
+    assert_eq!(verdicts, [None, None, None, Some(DropReason::RateLimited), Some(DropReason::RateLimited), Some(DropReason::RateLimited)]);
+    // Telemetry to the head unit is thinned to 10/s while the body gets every frame.
+    let mut to_ivi = 0;
+    for _ in 0..100 {
+        let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
+        assert!(to_names(&car.rules, &v).contains(&"body".to_owned()));
+        to_ivi += usize::from(to_names(&car.rules, &v).contains(&"infotainment".to_owned()));
+        car.advance_ms(10);
+    }
+    assert!((10..=13).contains(&to_ivi), "{to_ivi}");
+}
+
+#[test]
+fn behaviour_layer_catches_injection_on_the_drive_bus() {
+    let mut car = driving(80.0);
+    let mut too_fast = 0;
+    let mut injected = 0;
+    // An attacker injects "speed 0" frames (right counter and checksum) at ten times the rate.
+    for _ in 0..30 {
+        for _ in 0..10 {
+            let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
+            injected += 1;
+            too_fast += usize::from(reason(&v) == Some(DropReason::TooFast));
+            car.advance_ms(1);
+        }
+    }
+    assert!(too_fast as f64 >= 0.95 * injected as f64, "{too_fast} of {injected}");
+    assert!(car.events.iter().any(|e| e.kind == EventKind::InjectionSuspected));
+    assert_eq!(car.mode(), Mode::Degraded, "{:?}", car.mode_changes());
+    // The injected "speed 0" never reached the vehicle state: unlocking is still refused.
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
+    assert!(!v.is_forward());
+}
+
+#[test]
+fn flood_degrades_within_100_ms_and_essential_traffic_keeps_flowing() {
+    let mut car = parked();
+    let start = car.now;
+    let mut degraded_at = None;
+    let mut essential_lost = 0;
+    let flood = Frame::classic(CanId::standard(0x000).unwrap(), &[0; 8]).unwrap();
+    for ms in 0..300u64 {
+        for _ in 0..20 {
+            car.send("infotainment", &flood);
+        }
+        if degraded_at.is_none() && car.mode() == Mode::Degraded {
+            degraded_at = Some(ms);
+        }
+        if ms % 10 == 0 {
+            let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
+            essential_lost += usize::from(!to_names(&car.rules, &v).contains(&"body".to_owned()));
+            let v = car.send_message("body", "BCM_DoorStatus", &[("LockState", 1.0)]);
+            essential_lost += usize::from(!to_names(&car.rules, &v).contains(&"drive".to_owned()));
+        }
+        car.advance_ms(1);
+    }
+    let degraded_at = degraded_at.expect("degraded");
+    assert!(degraded_at <= 100, "degraded after {degraded_at} ms");
+    assert_eq!(essential_lost, 0);
+    let _ = start;
+
+    // In degraded mode: the head unit is cut, telemetry marked `keep` still flows, the rest is cut.
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    assert_eq!(reason(&v), Some(DropReason::CutDegraded));
+    car.advance_ms(200);
+    let v = car.send_message("drive", "VCU_Gear", &[("Gear", 0.0)]);
+    assert!(to_names(&car.rules, &v).contains(&"infotainment".to_owned()), "gear telemetry is kept: {v:?}");
+    let v = car.send_message("body", "HVAC_Status", &[("CabinTemp", 20.0)]);
+    assert!(to_names(&car.rules, &v).is_empty(), "climate telemetry is cut: {v:?}");
+
+    // The status frame announced the mode on the drive bus.
+    let status = car.sent.iter().rev().find(|(p, f)| *p == car.port("drive") && f.id().raw() == 0x3F0).expect("status frame");
+    assert_eq!(status.1.data()[0] & 0x03, 1, "GatewayMode = DEGRADED");
+
+    // Quiet for the recovery period: back to normal.
+    car.drive(2100, 0.0, 0.0);
+    assert_eq!(car.mode(), Mode::Normal, "{:?}", car.mode_changes());
+    assert_eq!(car.mode_changes(), [(Mode::Normal, Mode::Degraded), (Mode::Degraded, Mode::Normal)]);
+}
+
+#[test]
+fn essential_message_missing_degrades() {
+    let mut car = parked();
+    // Everything but the speed keeps coming.
+    for _ in 0..30 {
+        car.send_message("drive", "VCU_Pedals", &[]);
+        car.send_message("body", "BCM_DoorStatus", &[("LockState", 1.0)]);
+        car.advance_ms(10);
+    }
+    assert!(car.events.iter().any(|e| e.kind == EventKind::Missing && e.id.map(|i| i.raw()) == Some(0x110)), "{:?}", car.events);
+    assert_eq!(car.mode(), Mode::Degraded);
+}
+
+#[test]
+fn faults_integrity_isolation_and_the_reset_command() {
+    let mut car = parked();
+    let drive = car.port("drive");
+    car.engine.on_fault(car.now, Some(drive), FaultKind::QueueOverflow);
+    assert_eq!(car.mode(), Mode::Degraded);
+    car.engine.on_fault(car.now, None, FaultKind::Integrity);
+    assert_eq!(car.mode(), Mode::Isolated);
+    car.drive(5000, 0.0, 0.0);
+    assert_eq!(car.mode(), Mode::Isolated, "isolated is never left by itself");
+    // Essential routes still work; cross-zone telemetry does not.
+    let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
+    assert_eq!(to_names(&car.rules, &v), ["body"]);
+    let v = car.send_message("drive", "BMS_Status", &[("PackVoltage", 400.0), ("ChargeLimit", 90.0), ("CellTempMax", 30.0), ("CellTempMin", 25.0)]);
+    assert!(to_names(&car.rules, &v).is_empty(), "{v:?}");
+    let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)]);
+    assert_eq!(reason(&v), Some(DropReason::CutIsolated));
+    car.engine.reset_mode(car.now);
+    assert_eq!(car.mode(), Mode::Normal);
+}
+
+#[test]
+fn repeated_degradation_escalates_to_isolated() {
+    let mut car = parked();
+    let body = car.port("body");
+    for round in 0..3 {
+        car.engine.on_fault(car.now, Some(body), FaultKind::BusOff);
+        assert_ne!(car.mode(), Mode::Normal, "round {round}");
+        if round < 2 {
+            car.drive(2500, 0.0, 0.0);
+            assert_eq!(car.mode(), Mode::Normal, "round {round}");
+        }
+    }
+    assert_eq!(car.mode(), Mode::Isolated);
+}
+
+#[test]
+fn verdicts_are_deterministic() {
+    let run = || {
+        let mut car = driving(30.0);
+        let mut out = Vec::new();
+        for i in 0..200u64 {
+            let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 16.0 + (i % 20) as f64 * 0.5), ("TargetTempPassenger", 21.0)]);
+            out.push(v);
+            car.advance_ms(37);
+        }
+        (out, car.engine.counters().clone(), car.events.len())
+    };
+    let (a, ca, ea) = run();
+    let (b, cb, eb) = run();
+    assert_eq!(a, b);
+    assert_eq!(ca, cb);
+    assert_eq!(ea, eb);
+    assert!(a.iter().any(Verdict::is_forward) && a.iter().any(|v| !v.is_forward()));
+}
