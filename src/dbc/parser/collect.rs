@@ -86,7 +86,7 @@ pub(crate) struct Collected {
     pub transmitters: Vec<Located<RawTransmitters>>,
     /// The owner of the next `SG_`.
     owner: SignalOwner,
-    /// Line counting state: (offset, 1-based line at that offset).
+    /// Line counting state: (offset, 1-based line at that offset; 0 before the first count).
     line_cursor: (usize, u32),
 }
 
@@ -103,7 +103,8 @@ impl Collected {
     /// which keeps line counting linear over the file).
     fn line_at(&mut self, cx: &Ctx<'_>, offset: usize) -> u32 {
         let (from, line) = self.line_cursor;
-        let (from, line) = if offset < from { (0, 1) } else { (from, line) };
+        // `line == 0` is the default state: nothing counted yet.
+        let (from, line) = if offset < from || line == 0 { (0, 1) } else { (from, line) };
         let newlines = cx.source.get(from..offset).unwrap_or_default().iter().filter(|&&b| b == b'\n').count();
         let line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
         self.line_cursor = (offset, line);
