@@ -60,8 +60,11 @@ impl SyntaxError {
 }
 
 impl ParseError<Input<'_>> for SyntaxError {
+    /// Recoverable errors of nom's primitives happen all the time (every
+    /// `opt` that does not match), so this must not allocate.
     fn from_error_kind(input: Input<'_>, kind: ErrorKind) -> Self {
-        SyntaxError::at(input, format!("unexpected input ({})", kind.description()))
+        let _ = kind;
+        SyntaxError::at(input, "unexpected input")
     }
 
     fn append(_input: Input<'_>, _kind: ErrorKind, other: Self) -> Self {
