@@ -59,3 +59,6 @@ pub fn load(path: &Path) -> Result<Dbc, DbcError> {
     let bytes = std::fs::read(path).map_err(|source| DbcError::Io { file: path.to_path_buf(), source })?;
     parse(&path.display().to_string(), &bytes)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,8 @@
 //! the `NS_ :` line and on the indented lines after it, and it ends at the
 //! first line that starts in column 1 (or at `BS_:`), which is how every
 //! writer lays it out (the symbols are themselves keywords, so no token can
-//! tell the end).
+//! tell the end). The node list of `BU_` ends the same way (or at a keyword),
+//! so a mistyped keyword on the next line is not taken for a node.
 
 use super::context::Ctx;
 use super::lexical::{
@@ -62,7 +63,8 @@ pub(crate) fn bit_timing<'a>(_cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Option<
     Ok((i, Some(BitTiming { baudrate, btr1, btr2 })))
 }
 
-/// `BU_:` followed by node names (until the next keyword or non-name).
+/// `BU_:` followed by node names: on its line and on indented lines after it,
+/// up to the next keyword, non-name or line starting in column 1.
 pub(crate) fn nodes<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<Located<String>>> {
     let start = skip_space(i);
     let (mut i, ()) = symbol(start, b':', "expected `:` after `BU_`").map_err(|e| match e {
@@ -71,7 +73,10 @@ pub(crate) fn nodes<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<Located<S
     })?;
     let mut nodes = Vec::new();
     while let Some(word) = peek_ident(i) {
-        if is_keyword(word) || word.iter().all(u8::is_ascii_digit) {
+        let next = skip_space(i);
+        let gap = i.get(..i.len() - next.len()).unwrap_or_default();
+        let unindented_new_line = gap.contains(&b'\n') && gap.last() == Some(&b'\n');
+        if is_keyword(word) || word.iter().all(u8::is_ascii_digit) || unindented_new_line {
             break;
         }
         let at = cx.offset(skip_space(i));
