@@ -1,0 +1,467 @@
+//! Attribute definitions, their defaults and their values, checked against
+//! each other and attached to their objects.
+//!
+//! Accepted with a warning (the meaning is clear): a default or value whose
+//! literal does not match the definition's type but converts exactly (an INT
+//! written `100.0` or `"100"`, a FLOAT written as a string, an ENUM default
+//! given as an index or an ENUM value given as its label), a value outside the
+//! definition's range, a value for an attribute no `BA_DEF_` defines (kept as
+//! written), a definition or a value given twice (the later wins).
+//! Values are stored as the model says: INT/HEX as `Int`, FLOAT as `Float`,
+//! STRING as `Str`, ENUM as `Int` (index) or `Str` (label) as written.
+
+use std::collections::HashMap;
+
+use super::index::{MessageIndex, MessageLookup, NameIndex};
+use crate::dbc::model::{
+    Attribute, AttributeDefinition, AttributeKind, AttributeScope, AttributeValue, Dbc, RelationAttribute,
+};
+use crate::dbc::notes::Note;
+use crate::dbc::parser::context::Ctx;
+use crate::dbc::parser::lexical::NumberLiteral;
+use crate::dbc::parser::statement::{
+    Located, ObjectRef, RawAttributeDefault, RawAttributeDefinition, RawAttributeValue, RawRelationValue, RawValue,
+};
+
+/// Definitions by name, then scope (looked up without allocating).
+#[derive(Debug, Default)]
+pub(crate) struct DefinitionIndex {
+    by_name: HashMap<String, Vec<(AttributeScope, usize)>>,
+}
+
+impl DefinitionIndex {
+    /// The index in `Dbc::attribute_definitions` of `name` for `scope`.
+    fn position(&self, scope: AttributeScope, name: &str) -> Option<usize> {
+        self.by_name.get(name)?.iter().find(|(s, _)| *s == scope).map(|&(_, i)| i)
+    }
+
+    fn get<'d>(&self, dbc: &'d Dbc, scope: AttributeScope, name: &str) -> Option<&'d AttributeDefinition> {
+        self.position(scope, name).and_then(|i| dbc.attribute_definitions.get(i))
+    }
+}
+
+/// Where a literal is used, which decides what counts as the usual form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// `BA_DEF_DEF_`: ENUM given by label.
+    Default,
+    /// `BA_`/`BA_REL_`: ENUM given by index.
+    Value,
+}
+
+/// Records `BA_DEF_`/`BA_DEF_REL_` and applies `BA_DEF_DEF_`/`BA_DEF_DEF_REL_`.
+pub(crate) fn definitions(
+    cx: &Ctx<'_>,
+    dbc: &mut Dbc,
+    definitions: Vec<Located<RawAttributeDefinition>>,
+    defaults: Vec<Located<RawAttributeDefault>>,
+) -> DefinitionIndex {
+    let mut index = DefinitionIndex::default();
+    for definition in definitions {
+        let RawAttributeDefinition { scope, name, kind } = definition.item;
+        match index.position(scope, &name).and_then(|i| dbc.attribute_definitions.get_mut(i)) {
+            Some(existing) => {
+                cx.note(Note::warning(
+                    definition.offset,
+                    format!(
+                        "attribute `{name}` is defined twice for {}; the later definition replaces the earlier",
+                        scope_name(scope)
+                    ),
+                ));
+                existing.kind = kind;
+            }
+            None => {
+                index.by_name.entry(name.clone()).or_default().push((scope, dbc.attribute_definitions.len()));
+                dbc.attribute_definitions.push(AttributeDefinition { scope, name, kind, default: None });
+            }
+        }
+    }
+    for default in defaults {
+        let RawAttributeDefault { relation, name, value } = default.item;
+        let targets: Vec<usize> = index
+            .by_name
+            .get(&name)
+            .map(|all| all.iter().filter(|(scope, _)| is_relation(*scope) == relation).map(|&(_, i)| i).collect())
+            .unwrap_or_default();
+        if targets.is_empty() {
+            let stmt = if relation { "BA_DEF_DEF_REL_" } else { "BA_DEF_DEF_" };
+            cx.note(Note::warning(
+                default.offset,
+                format!("`{stmt}` for `{name}`, which no definition defines; ignored"),
+            ));
+            continue;
+        }
+        for target in targets {
+            let Some(definition) = dbc.attribute_definitions.get(target) else { continue };
+            let converted = convert(cx, definition, &value, Role::Default);
+            if let Some(definition) = dbc.attribute_definitions.get_mut(target) {
+                if definition.default.is_some() {
+                    cx.note(Note::warning(
+                        default.offset,
+                        format!("default of attribute `{name}` is given twice; the later wins"),
+                    ));
+                }
+                definition.default = Some(converted);
+            }
+        }
+    }
+    index
+}
+
+/// An object holding attributes, for the "set twice" check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ObjectKey {
+    Network,
+    Node(usize),
+    Message(usize),
+    Signal(usize, usize),
+    EnvironmentVariable(usize),
+}
+
+/// Attaches every `BA_` value to its object.
+pub(crate) fn values(
+    cx: &Ctx<'_>,
+    dbc: &mut Dbc,
+    definitions: &DefinitionIndex,
+    messages: &mut MessageIndex,
+    nodes: &NameIndex,
+    variables: &NameIndex,
+    values: Vec<Located<RawAttributeValue>>,
+) {
+    let mut seen: HashMap<(ObjectKey, String), ()> = HashMap::with_capacity(values.len());
+    for value in values {
+        let RawAttributeValue { name, target, value: raw } = value.item;
+        let (scope, key) = match &target {
+            ObjectRef::Network => (AttributeScope::Network, Some(ObjectKey::Network)),
+            ObjectRef::Node(node) => {
+                let key = nodes.get(&node.item).map(ObjectKey::Node);
+                if key.is_none() {
+                    cx.note(Note::warning(
+                        node.offset,
+                        format!("`BA_ \"{}\"` for node `{}`, which `BU_` does not list; ignored", name.item, node.item),
+                    ));
+                }
+                (AttributeScope::Node, key)
+            }
+            ObjectRef::Message(m) => {
+                let key = match messages.message(m.raw) {
+                    MessageLookup::Found(i) => Some(ObjectKey::Message(i)),
+                    MessageLookup::LeftOut => None,
+                    MessageLookup::Missing => {
+                        cx.note(Note::warning(
+                            m.offset,
+                            format!("`BA_ \"{}\"` for message {}, which no `BO_` defines; ignored", name.item, m.raw),
+                        ));
+                        None
+                    }
+                };
+                (AttributeScope::Message, key)
+            }
+            ObjectRef::Signal(m, signal) => {
+                let key = match messages.message(m.raw) {
+                    MessageLookup::Found(i) => match messages.signal(&dbc.messages, i, &signal.item) {
+                        Some(s) => Some(ObjectKey::Signal(i, s)),
+                        None => {
+                            cx.note(Note::warning(
+                                signal.offset,
+                                format!(
+                                    "`BA_ \"{}\"` for signal `{}`, which message {} does not have; ignored",
+                                    name.item, signal.item, m.raw
+                                ),
+                            ));
+                            None
+                        }
+                    },
+                    MessageLookup::LeftOut => None,
+                    MessageLookup::Missing => {
+                        cx.note(Note::warning(
+                            m.offset,
+                            format!("`BA_ \"{}\"` for message {}, which no `BO_` defines; ignored", name.item, m.raw),
+                        ));
+                        None
+                    }
+                };
+                (AttributeScope::Signal, key)
+            }
+            ObjectRef::EnvironmentVariable(var) => {
+                let key = variables.get(&var.item).map(ObjectKey::EnvironmentVariable);
+                if key.is_none() {
+                    cx.note(Note::warning(
+                        var.offset,
+                        format!(
+                            "`BA_ \"{}\"` for environment variable `{}`, which no `EV_` defines; ignored",
+                            name.item, var.item
+                        ),
+                    ));
+                }
+                (AttributeScope::EnvironmentVariable, key)
+            }
+        };
+        let Some(key) = key else { continue };
+        let converted = match definitions.get(dbc, scope, &name.item) {
+            Some(definition) => convert(cx, definition, &raw, Role::Value),
+            None => {
+                cx.note(Note::warning(
+                    name.offset,
+                    format!(
+                        "attribute `{}` is not defined for {} (no `BA_DEF_`); its value is kept as written",
+                        name.item,
+                        scope_name(scope)
+                    ),
+                ));
+                literal(&raw.item)
+            }
+        };
+        let repeated = seen.insert((key, name.item.clone()), ()).is_some();
+        if repeated {
+            cx.note(Note::warning(
+                value.offset,
+                format!("attribute `{}` is set twice on the same object; the later value wins", name.item),
+            ));
+        }
+        let list = match key {
+            ObjectKey::Network => Some(&mut dbc.attributes),
+            ObjectKey::Node(i) => dbc.nodes.get_mut(i).map(|n| &mut n.attributes),
+            ObjectKey::Message(i) => dbc.messages.get_mut(i).map(|m| &mut m.attributes),
+            ObjectKey::Signal(i, s) => {
+                dbc.messages.get_mut(i).and_then(|m| m.signals.get_mut(s)).map(|s| &mut s.attributes)
+            }
+            ObjectKey::EnvironmentVariable(i) => dbc.environment_variables.get_mut(i).map(|v| &mut v.attributes),
+        };
+        let Some(list) = list else { continue };
+        let attribute = Attribute { name: name.item, value: converted };
+        match repeated.then(|| list.iter_mut().find(|a| a.name == attribute.name)).flatten() {
+            Some(existing) => *existing = attribute,
+            None => list.push(attribute),
+        }
+    }
+}
+
+/// Records every `BA_REL_` value, checking its node, message and object.
+pub(crate) fn relation_values(
+    cx: &Ctx<'_>,
+    dbc: &mut Dbc,
+    definitions: &DefinitionIndex,
+    messages: &mut MessageIndex,
+    nodes: &NameIndex,
+    variables: &NameIndex,
+    values: Vec<Located<RawRelationValue>>,
+) {
+    for value in values {
+        let RawRelationValue { name, scope, node, message, object, value: raw } = value.item;
+        if nodes.get(&node.item).is_none() {
+            cx.note(Note::warning(
+                node.offset,
+                format!("`BA_REL_ \"{}\"` names node `{}`, which `BU_` does not list", name.item, node.item),
+            ));
+        }
+        let message_id = match message {
+            Some(m) => match messages.message(m.raw) {
+                MessageLookup::Found(i) => {
+                    if let Some(signal) = object.as_ref().filter(|_| scope == AttributeScope::NodeSignal)
+                        && messages.signal(&dbc.messages, i, &signal.item).is_none()
+                    {
+                        cx.note(Note::warning(
+                            signal.offset,
+                            format!(
+                                "`BA_REL_ \"{}\"` for signal `{}`, which message {} does not have; ignored",
+                                name.item, signal.item, m.raw
+                            ),
+                        ));
+                        continue;
+                    }
+                    dbc.messages.get(i).map(|m| m.id)
+                }
+                MessageLookup::LeftOut => continue,
+                MessageLookup::Missing => {
+                    cx.note(Note::warning(
+                        m.offset,
+                        format!("`BA_REL_ \"{}\"` for message {}, which no `BO_` defines; ignored", name.item, m.raw),
+                    ));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if scope == AttributeScope::NodeEnvironmentVariable
+            && let Some(var) = object.as_ref().filter(|v| variables.get(&v.item).is_none())
+        {
+            cx.note(Note::warning(
+                var.offset,
+                format!(
+                    "`BA_REL_ \"{}\"` for environment variable `{}`, which no `EV_` defines; ignored",
+                    name.item, var.item
+                ),
+            ));
+            continue;
+        }
+        let converted = match definitions.get(dbc, scope, &name.item) {
+            Some(definition) => convert(cx, definition, &raw, Role::Value),
+            None => {
+                cx.note(Note::warning(
+                    name.offset,
+                    format!(
+                        "attribute `{}` is not defined for {} (no `BA_DEF_REL_`); its value is kept as written",
+                        name.item,
+                        scope_name(scope)
+                    ),
+                ));
+                literal(&raw.item)
+            }
+        };
+        dbc.relation_attributes.push(RelationAttribute {
+            name: name.item,
+            scope,
+            node: node.item,
+            message_id,
+            object: object.map(|o| o.item),
+            value: converted,
+        });
+    }
+}
+
+/// A literal as the model stores it when no definition says more.
+fn literal(raw: &RawValue) -> AttributeValue {
+    match raw {
+        RawValue::Number(NumberLiteral::Int(i)) => AttributeValue::Int(*i),
+        RawValue::Number(NumberLiteral::Float(f)) => AttributeValue::Float(*f),
+        RawValue::Text(s) => AttributeValue::Str(s.clone()),
+    }
+}
+
+/// `raw` converted to the type `definition` declares, warning about loose forms.
+fn convert(cx: &Ctx<'_>, definition: &AttributeDefinition, raw: &Located<RawValue>, role: Role) -> AttributeValue {
+    let name = &definition.name;
+    let at = raw.offset;
+    let warn = |message: String| cx.note(Note::warning(at, message));
+    match (&definition.kind, &raw.item) {
+        (AttributeKind::Int { min, max } | AttributeKind::Hex { min, max }, value) => {
+            let number = match value {
+                RawValue::Number(n) => Some(*n),
+                RawValue::Text(text) => {
+                    let parsed = parse_text_number(text);
+                    if parsed.is_some() {
+                        warn(format!("integer attribute `{name}` is given as the string \"{text}\"; read as a number"));
+                    }
+                    parsed
+                }
+            };
+            match number {
+                Some(n) => match n.as_exact_i64() {
+                    Some(v) => {
+                        if matches!(n, NumberLiteral::Float(_)) && matches!(value, RawValue::Number(_)) {
+                            warn(format!(
+                                "integer attribute `{name}` is given as the decimal {}; read as {v}",
+                                n.as_f64()
+                            ));
+                        }
+                        check_range(cx, at, name, v as f64, *min as f64, *max as f64);
+                        AttributeValue::Int(v)
+                    }
+                    None => {
+                        warn(format!(
+                            "integer attribute `{name}` is given the non-integer {}; kept as a float",
+                            n.as_f64()
+                        ));
+                        AttributeValue::Float(n.as_f64())
+                    }
+                },
+                None => {
+                    warn(format!("integer attribute `{name}` is given text that is not a number; kept as text"));
+                    literal(value)
+                }
+            }
+        }
+        (AttributeKind::Float { min, max }, value) => {
+            let number = match value {
+                RawValue::Number(n) => Some(n.as_f64()),
+                RawValue::Text(text) => {
+                    let parsed = parse_text_number(text).map(NumberLiteral::as_f64);
+                    if parsed.is_some() {
+                        warn(format!("float attribute `{name}` is given as the string \"{text}\"; read as a number"));
+                    }
+                    parsed
+                }
+            };
+            match number {
+                Some(v) => {
+                    check_range(cx, at, name, v, *min, *max);
+                    AttributeValue::Float(v)
+                }
+                None => {
+                    warn(format!("float attribute `{name}` is given text that is not a number; kept as text"));
+                    literal(value)
+                }
+            }
+        }
+        (AttributeKind::String, RawValue::Text(text)) => AttributeValue::Str(text.clone()),
+        (AttributeKind::String, RawValue::Number(n)) => {
+            let text = match n {
+                NumberLiteral::Int(i) => i.to_string(),
+                NumberLiteral::Float(f) => f.to_string(),
+            };
+            warn(format!(
+                "string attribute `{name}` is given the number {text} without quotes; read as the text \"{text}\""
+            ));
+            AttributeValue::Str(text)
+        }
+        (AttributeKind::Enum(labels), RawValue::Number(n)) => match n.as_exact_i64() {
+            Some(index) => {
+                if role == Role::Default {
+                    warn(format!("default of ENUM attribute `{name}` is given as index {index} instead of its label"));
+                }
+                if usize::try_from(index).ok().is_none_or(|i| i >= labels.len()) {
+                    warn(format!("index {index} of ENUM attribute `{name}` is outside its {} labels", labels.len()));
+                }
+                AttributeValue::Int(index)
+            }
+            None => {
+                warn(format!("ENUM attribute `{name}` is given the non-integer {}; kept as a float", n.as_f64()));
+                AttributeValue::Float(n.as_f64())
+            }
+        },
+        (AttributeKind::Enum(labels), RawValue::Text(text)) => {
+            if !labels.iter().any(|l| l == text) {
+                warn(format!("\"{text}\" is not one of the labels of ENUM attribute `{name}`"));
+            } else if role == Role::Value {
+                warn(format!("ENUM attribute `{name}` is given by its label \"{text}\" instead of its index"));
+            }
+            AttributeValue::Str(text.clone())
+        }
+    }
+}
+
+/// A number written inside a string (`"100"`), if it is one.
+fn parse_text_number(text: &str) -> Option<NumberLiteral> {
+    let trimmed = text.trim();
+    if let Ok(i) = trimmed.parse::<i64>() {
+        return Some(NumberLiteral::Int(i));
+    }
+    trimmed.parse::<f64>().ok().filter(|f| f.is_finite()).map(NumberLiteral::Float)
+}
+
+/// Warns when `value` is outside a meaningful `[min, max]` (`min == max` means unbounded).
+fn check_range(cx: &Ctx<'_>, at: usize, name: &str, value: f64, min: f64, max: f64) {
+    if min < max && !(min..=max).contains(&value) {
+        cx.note(Note::warning(at, format!("value {value} of attribute `{name}` is outside its range [{min}, {max}]")));
+    }
+}
+
+/// True for the relation scopes (`BA_DEF_REL_`).
+fn is_relation(scope: AttributeScope) -> bool {
+    matches!(scope, AttributeScope::NodeMessage | AttributeScope::NodeSignal | AttributeScope::NodeEnvironmentVariable)
+}
+
+/// How a scope is named in messages.
+fn scope_name(scope: AttributeScope) -> &'static str {
+    match scope {
+        AttributeScope::Network => "the network",
+        AttributeScope::Node => "nodes (`BU_`)",
+        AttributeScope::Message => "messages (`BO_`)",
+        AttributeScope::Signal => "signals (`SG_`)",
+        AttributeScope::EnvironmentVariable => "environment variables (`EV_`)",
+        AttributeScope::NodeEnvironmentVariable => "node-variable relations (`BU_EV_REL_`)",
+        AttributeScope::NodeMessage => "node-message relations (`BU_BO_REL_`)",
+        AttributeScope::NodeSignal => "node-signal relations (`BU_SG_REL_`)",
+    }
+}
