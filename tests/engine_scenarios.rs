@@ -41,7 +41,11 @@ fn essential_and_telemetry_routes_forward_cyclic_traffic() {
     let v = car.send_message("drive", "EPS_Steering", &[("SteeringAngle", -3.0)]);
     assert!(v.is_forward() && to_names(&car.rules, &v).is_empty(), "watched, copied nowhere: {v:?}");
     assert_eq!(car.mode(), Mode::Normal);
-    assert!(car.events.iter().all(|e| !matches!(e.kind, EventKind::Missing | EventKind::InjectionSuspected)), "{:?}", car.events);
+    assert!(
+        car.events.iter().all(|e| !matches!(e.kind, EventKind::Missing | EventKind::InjectionSuspected)),
+        "{:?}",
+        car.events
+    );
 }
 
 #[test]
@@ -63,7 +67,8 @@ fn ingress_budget_of_the_head_unit() {
     let mut car = parked();
     let mut budget_drops = 0;
     for _ in 0..60 {
-        let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)]);
+        let v =
+            car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)]);
         budget_drops += usize::from(reason(&v) == Some(DropReason::IngressBudget));
     }
     assert_eq!(budget_drops, 10, "burst of 50, then nothing in the same instant");
@@ -90,38 +95,44 @@ fn content_layer() {
     // A legitimate lock request is forwarded to the body bus.
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     assert_eq!(to_names(&car.rules, &v), ["body"]);
-    car.advance_ms(600);
+    car.drive(600, 0.0, 0.0);
 
     // Wrong length.
     let mut data = car.payload("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     data.pop();
     let short = Frame::classic(CanId::standard(0x310).unwrap(), &data).unwrap();
     assert_eq!(reason(&car.send("infotainment", &short)), Some(DropReason::LengthMismatch));
-    car.advance_ms(600);
+    car.drive(600, 0.0, 0.0);
 
     // Wrong checksum.
     let mut data = car.payload("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     data[7] ^= 0x55;
     let bad = Frame::classic(CanId::standard(0x310).unwrap(), &data).unwrap();
     assert_eq!(reason(&car.send("infotainment", &bad)), Some(DropReason::Checksum));
-    car.advance_ms(600);
+    car.drive(600, 0.0, 0.0);
+
+    // The two refused frames used up counter values: the next frame jumps by
+    // three, which `max_step = 1` refuses until `resync_ms` has passed.
+    let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
+    assert_eq!(reason(&v), Some(DropReason::Counter));
+    car.drive(2100, 0.0, 0.0);
 
     // A replayed frame: same counter as the last accepted one.
     let good = car.frame("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     assert!(car.send("infotainment", &good).is_forward());
-    car.advance_ms(600);
+    car.drive(600, 0.0, 0.0);
     assert_eq!(reason(&car.send("infotainment", &good)), Some(DropReason::Counter));
-    car.advance_ms(600);
+    car.drive(600, 0.0, 0.0);
 
     // Climate: out of the rule's range, then too large a step.
     let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 29.0), ("TargetTempPassenger", 21.0)]);
     assert_eq!(reason(&v), Some(DropReason::SignalOutOfRange));
     let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 20.0), ("TargetTempPassenger", 20.0)]);
     assert!(v.is_forward(), "{v:?}");
-    car.advance_ms(300);
+    car.drive(300, 0.0, 0.0);
     let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 27.0), ("TargetTempPassenger", 20.0)]);
     assert_eq!(reason(&v), Some(DropReason::SignalStep));
-    car.advance_ms(300);
+    car.drive(300, 0.0, 0.0);
 
     // Horn longer than the rule allows.
     let v = car.send_message("infotainment", "BCM_LightCmd", &[("HornRequest", 1.0), ("HornDuration", 800.0)]);
@@ -130,7 +141,7 @@ fn content_layer() {
     // Diagnostics: a multi-frame ISO-TP request and an undefined service.
     let v = car.send_message("diag", "UDS_VCU_Req", &[("PciType", 1.0), ("PciLength", 2.0), ("ServiceId", 34.0)]);
     assert_eq!(reason(&v), Some(DropReason::SignalNotAllowed));
-    car.advance_ms(100);
+    car.drive(100, 0.0, 0.0);
     let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 2.0), ("ServiceId", 0x99 as f64)]);
     assert_eq!(reason(&v), Some(DropReason::InvalidMultiplexer));
 }
@@ -142,7 +153,7 @@ fn context_layer_refuses_dangerous_but_valid_requests() {
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
     assert_eq!(reason(&v), Some(DropReason::ConditionFalse));
     // Locking is fine at any speed.
-    car.advance_ms(600);
+    car.drive(600, 50.0, 3.0);
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     assert_eq!(to_names(&car.rules, &v), ["body"]);
     // Opening the trunk while driving, a diagnostic session while moving.
@@ -151,7 +162,11 @@ fn context_layer_refuses_dangerous_but_valid_requests() {
     let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 2.0), ("ServiceId", 16.0), ("SessionType", 3.0)]);
     assert_eq!(reason(&v), Some(DropReason::ConditionFalse));
     // Reading data while moving is allowed.
-    let v = car.send_message("diag", "UDS_VCU_Req", &[("PciLength", 3.0), ("ServiceId", 34.0), ("ReadDataIdentifier", 0xF190 as f64)]);
+    let v = car.send_message(
+        "diag",
+        "UDS_VCU_Req",
+        &[("PciLength", 3.0), ("ServiceId", 34.0), ("ReadDataIdentifier", 0xF190 as f64)],
+    );
     assert_eq!(to_names(&car.rules, &v), ["drive"]);
 
     // The car stops: unlocking becomes possible.
@@ -168,13 +183,20 @@ fn unknown_or_stale_state_fails_closed() {
     let mut car = Car::new();
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
     assert_eq!(reason(&v), Some(DropReason::StateUnknown));
-    // Known, then stale after 100 ms without a speed frame.
+    // Known, then stale: speed frames keep coming (so the message is not
+    // missing) but with a bad checksum, and such frames never feed the state.
     car.drive(100, 0.0, 0.0);
-    car.advance_ms(150);
+    for _ in 0..15 {
+        let mut data = car.payload("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
+        data[7] ^= 0xFF;
+        let forged = Frame::fd(CanId::standard(0x110).unwrap(), &data, FdFlags { brs: true, esi: false }).unwrap();
+        assert_eq!(reason(&car.send("drive", &forged)), Some(DropReason::Checksum));
+        car.advance_ms(10);
+    }
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 2.0)]);
     assert_eq!(reason(&v), Some(DropReason::StateUnknown));
     // Locking never needed the speed.
-    car.advance_ms(600);
+    car.drive(600, 0.0, 0.0);
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     assert!(v.is_forward());
 }
@@ -186,7 +208,10 @@ fn rate_layer() {
     for _ in 0..6 {
         verdicts.push(reason(&car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)])));
     }
-    assert_eq!(verdicts, [None, None, None, Some(DropReason::RateLimited), Some(DropReason::RateLimited), Some(DropReason::RateLimited)]);
+    assert_eq!(
+        verdicts,
+        [None, None, None, Some(DropReason::RateLimited), Some(DropReason::RateLimited), Some(DropReason::RateLimited)]
+    );
     // Telemetry to the head unit is thinned to 10/s while the body gets every frame.
     let mut to_ivi = 0;
     for _ in 0..100 {
@@ -237,6 +262,8 @@ fn flood_degrades_within_100_ms_and_essential_traffic_keeps_flowing() {
         if ms % 10 == 0 {
             let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
             essential_lost += usize::from(!to_names(&car.rules, &v).contains(&"body".to_owned()));
+        }
+        if ms % 100 == 0 {
             let v = car.send_message("body", "BCM_DoorStatus", &[("LockState", 1.0)]);
             essential_lost += usize::from(!to_names(&car.rules, &v).contains(&"drive".to_owned()));
         }
@@ -248,16 +275,19 @@ fn flood_degrades_within_100_ms_and_essential_traffic_keeps_flowing() {
     let _ = start;
 
     // In degraded mode: the head unit is cut, telemetry marked `keep` still flows, the rest is cut.
+    car.drive(500, 0.0, 0.0);
+    assert_eq!(car.mode(), Mode::Degraded);
     let v = car.send_message("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
     assert_eq!(reason(&v), Some(DropReason::CutDegraded));
-    car.advance_ms(200);
+    car.drive(200, 0.0, 0.0);
     let v = car.send_message("drive", "VCU_Gear", &[("Gear", 0.0)]);
     assert!(to_names(&car.rules, &v).contains(&"infotainment".to_owned()), "gear telemetry is kept: {v:?}");
     let v = car.send_message("body", "HVAC_Status", &[("CabinTemp", 20.0)]);
     assert!(to_names(&car.rules, &v).is_empty(), "climate telemetry is cut: {v:?}");
 
     // The status frame announced the mode on the drive bus.
-    let status = car.sent.iter().rev().find(|(p, f)| *p == car.port("drive") && f.id().raw() == 0x3F0).expect("status frame");
+    let status =
+        car.sent.iter().rev().find(|(p, f)| *p == car.port("drive") && f.id().raw() == 0x3F0).expect("status frame");
     assert_eq!(status.1.data()[0] & 0x03, 1, "GatewayMode = DEGRADED");
 
     // Quiet for the recovery period: back to normal.
@@ -275,7 +305,11 @@ fn essential_message_missing_degrades() {
         car.send_message("body", "BCM_DoorStatus", &[("LockState", 1.0)]);
         car.advance_ms(10);
     }
-    assert!(car.events.iter().any(|e| e.kind == EventKind::Missing && e.id.map(|i| i.raw()) == Some(0x110)), "{:?}", car.events);
+    assert!(
+        car.events.iter().any(|e| e.kind == EventKind::Missing && e.id.map(|i| i.raw()) == Some(0x110)),
+        "{:?}",
+        car.events
+    );
     assert_eq!(car.mode(), Mode::Degraded);
 }
 
@@ -292,7 +326,11 @@ fn faults_integrity_isolation_and_the_reset_command() {
     // Essential routes still work; cross-zone telemetry does not.
     let v = car.send_message("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]);
     assert_eq!(to_names(&car.rules, &v), ["body"]);
-    let v = car.send_message("drive", "BMS_Status", &[("PackVoltage", 400.0), ("ChargeLimit", 90.0), ("CellTempMax", 30.0), ("CellTempMin", 25.0)]);
+    let v = car.send_message(
+        "drive",
+        "BMS_Status",
+        &[("PackVoltage", 400.0), ("ChargeLimit", 90.0), ("CellTempMax", 30.0), ("CellTempMin", 25.0)],
+    );
     assert!(to_names(&car.rules, &v).is_empty(), "{v:?}");
     let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)]);
     assert_eq!(reason(&v), Some(DropReason::CutIsolated));
@@ -321,7 +359,11 @@ fn verdicts_are_deterministic() {
         let mut car = driving(30.0);
         let mut out = Vec::new();
         for i in 0..200u64 {
-            let v = car.send_message("infotainment", "HVAC_Cmd", &[("TargetTempDriver", 16.0 + (i % 20) as f64 * 0.5), ("TargetTempPassenger", 21.0)]);
+            let v = car.send_message(
+                "infotainment",
+                "HVAC_Cmd",
+                &[("TargetTempDriver", 16.0 + (i % 20) as f64 * 0.5), ("TargetTempPassenger", 21.0)],
+            );
             out.push(v);
             car.advance_ms(37);
         }

@@ -82,11 +82,22 @@ mod tests {
     use super::*;
 
     fn watch() -> CycleWatch {
-        CycleWatch { period: Duration::from_millis(10), tolerance: 0.5, mia: Some(Duration::from_millis(50)), burst: 3.0 }
+        CycleWatch {
+            period: Duration::from_millis(10),
+            tolerance: 0.5,
+            mia: Some(Duration::from_millis(50)),
+            burst: 3.0,
+        }
     }
 
     fn state() -> SlotState {
-        SlotState { last_seen: None, counter: None, missing: false, cycle_bucket: Some(Bucket::full(cycle_rate(&watch()))), suspect_until: None }
+        SlotState {
+            last_seen: None,
+            counter: None,
+            missing: false,
+            cycle_bucket: Some(Bucket::full(cycle_rate(&watch()))),
+            suspect_until: None,
+        }
     }
 
     #[test]

@@ -30,10 +30,11 @@ impl Bucket {
 
     fn refill(&mut self, spec: RateSpec, now: Timestamp) {
         if let Some(last) = self.last
-            && now > last {
-                let elapsed = now.saturating_since(last).as_secs_f64();
-                self.tokens = (self.tokens + elapsed * spec.per_second).min(spec.burst);
-            }
+            && now > last
+        {
+            let elapsed = now.saturating_since(last).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * spec.per_second).min(spec.burst);
+        }
         if self.last.is_none_or(|last| now > last) {
             self.last = Some(now);
         }

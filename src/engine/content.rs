@@ -26,9 +26,10 @@ pub fn check_integrity(def: &Slot, state: &mut SlotState, now: Timestamp, frame:
         return Err(DropReason::LengthMismatch);
     }
     if let Some(cs) = def.checksum
-        && !cs.algorithm.verify(frame.id(), &data[..codec.size()], cs.byte) {
-            return Err(DropReason::Checksum);
-        }
+        && !cs.algorithm.verify(frame.id(), &data[..codec.size()], cs.byte)
+    {
+        return Err(DropReason::Checksum);
+    }
     if let Some(counter) = def.counter {
         let Some(Ok(RawValue::Unsigned(value))) = codec.signal(counter.signal).map(|s| s.raw(data)) else {
             return Err(DropReason::Counter);
@@ -50,7 +51,9 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
         let Some(Some(value)) = signals.get(switch.get()) else { continue };
         let selects = match value.raw {
             RawValue::Unsigned(v) => ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&v)),
-            RawValue::Signed(v) => u64::try_from(v).is_ok_and(|v| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&v))),
+            RawValue::Signed(v) => {
+                u64::try_from(v).is_ok_and(|v| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&v)))
+            }
             RawValue::Float(_) => true,
         };
         if !selects {
@@ -75,7 +78,9 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
     // Steps last, and only once every constraint passed, so a refused frame
     // never becomes the reference for the next one.
     for check in &route.signal_checks {
-        let (Some((max_step, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get())) else { continue };
+        let (Some((max_step, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get())) else {
+            continue;
+        };
         let Some(previous) = steps.get(cell).copied().flatten() else { continue };
         let step = (value.physical - previous).abs();
         if step.is_nan() || step > max_step {
@@ -84,9 +89,10 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
     }
     for check in &route.signal_checks {
         if let (Some((_, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get()))
-            && let Some(slot) = steps.get_mut(cell) {
-                *slot = Some(value.physical);
-            }
+            && let Some(slot) = steps.get_mut(cell)
+        {
+            *slot = Some(value.physical);
+        }
     }
     Ok(())
 }

@@ -99,7 +99,12 @@ mod tests {
 
     #[test]
     fn kleene_logic_and_staleness() {
-        let vars = [StateVar { name: "speed".into(), slot: SlotId(0), signal: SignalIndex::new(0), max_age: Duration::from_millis(100) }];
+        let vars = [StateVar {
+            name: "speed".into(),
+            slot: SlotId(0),
+            signal: SignalIndex::new(0),
+            max_age: Duration::from_millis(100),
+        }];
         let values = [StateValue { latest: Some((decoded(2.0), Timestamp::from_millis(1000))) }];
         let signals = [Some(decoded(2.0)), None];
         let at = |ms| Inputs { vars: &vars, values: &values, signals: &signals, now: Timestamp::from_millis(ms) };

@@ -223,7 +223,10 @@ mod tests {
         assert_eq!(q.suppressed(), 8);
         assert!(q.pop().is_some() && q.pop().is_some() && q.pop().is_none());
         q.push(drop_event(1000));
-        assert_eq!(q.pop().map(|e| e.kind), Some(EventKind::Suppressed { class: EventClass::Drops(Layer::Route), count: 8 }));
+        assert_eq!(
+            q.pop().map(|e| e.kind),
+            Some(EventKind::Suppressed { class: EventClass::Drops(Layer::Route), count: 8 })
+        );
         assert_eq!(q.pop().map(|e| e.kind), Some(EventKind::Dropped(DropReason::NoRoute)));
         // Other ports and unlimited kinds are not affected.
         q.push(SecurityEvent { port: Some(PortId(0)), ..drop_event(1000) });

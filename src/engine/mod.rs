@@ -232,9 +232,10 @@ impl Engine {
             return drop(DropReason::RemoteFrame, None);
         }
         if let (Some(spec), Some(Some(bucket))) = (p.ingress, self.ingress.get_mut(port.0 as usize))
-            && !bucket.try_take(spec, now) {
-                return drop(DropReason::IngressBudget, None);
-            }
+            && !bucket.try_take(spec, now)
+        {
+            return drop(DropReason::IngressBudget, None);
+        }
 
         // 2. Route lookup; per-id behaviour is measured for every frame of a known id.
         let entry = p.lookup.entry(frame.id());
@@ -326,10 +327,11 @@ impl Engine {
         }
         integrity?;
         if let Some(codec) = &route.codec
-            && !frame.is_remote() {
-                self.decode_into_scratch(codec, frame)?;
-                content::check_signals(route, &self.scratch, &mut self.step_cells)?;
-            }
+            && !frame.is_remote()
+        {
+            self.decode_into_scratch(codec, frame)?;
+            content::check_signals(route, &self.scratch, &mut self.step_cells)?;
+        }
         // 5. Context.
         if let Some(condition) = &route.condition {
             let inputs = Inputs { vars: &self.rules.state, values: &self.state, signals: &self.scratch, now };
@@ -342,13 +344,15 @@ impl Engine {
         // 6. Rate.
         if let Some(min) = route.min_interval
             && let Some(Some(last)) = self.route_last_forward.get(rid.0 as usize)
-                && now.saturating_since(*last) < min {
-                    return Err(DropReason::MinInterval);
-                }
+            && now.saturating_since(*last) < min
+        {
+            return Err(DropReason::MinInterval);
+        }
         if let (Some(spec), Some(Some(bucket))) = (route.rate, self.route_buckets.get_mut(rid.0 as usize))
-            && !bucket.try_take(spec, now) {
-                return Err(DropReason::RateLimited);
-            }
+            && !bucket.try_take(spec, now)
+        {
+            return Err(DropReason::RateLimited);
+        }
         // 7. Behaviour.
         if too_fast {
             return Err(DropReason::TooFast);
@@ -393,27 +397,40 @@ impl Engine {
 
     /// Counter and checksum of a known id, and the vehicle state it carries
     /// (only from frames that pass both and are not suspect).
-    fn update_slot_state(&mut self, now: Timestamp, slot: SlotId, frame: &Frame, too_fast: bool) -> Result<(), DropReason> {
+    fn update_slot_state(
+        &mut self,
+        now: Timestamp,
+        slot: SlotId,
+        frame: &Frame,
+        too_fast: bool,
+    ) -> Result<(), DropReason> {
         let rules = Arc::clone(&self.rules);
         let Some(def) = rules.slots.get(slot.0 as usize) else { return Ok(()) };
         let Some(state) = self.slots.get_mut(slot.0 as usize) else { return Ok(()) };
         let result = content::check_integrity(def, state, now, frame);
-        if result.is_ok() && !too_fast && !def.state_updates.is_empty()
+        if result.is_ok()
+            && !too_fast
+            && !def.state_updates.is_empty()
             && let Some(codec) = &def.codec
-                && self.decode_into_scratch(codec, frame).is_ok() {
-                    for (signal, var) in &def.state_updates {
-                        if let (Some(Some(value)), Some(cell)) = (self.scratch.get(signal.get()), self.state.get_mut(var.0 as usize)) {
-                            cell.latest = Some((*value, now));
-                        }
-                    }
+            && self.decode_into_scratch(codec, frame).is_ok()
+        {
+            for (signal, var) in &def.state_updates {
+                if let (Some(Some(value)), Some(cell)) =
+                    (self.scratch.get(signal.get()), self.state.get_mut(var.0 as usize))
+                {
+                    cell.latest = Some((*value, now));
                 }
+            }
+        }
         result
     }
 
     fn drop_matches(&self, t: TriggerId, port: PortId, reason: DropReason) -> bool {
         match self.rules.triggers.get(t.0 as usize).map(|t| t.kind) {
             Some(TriggerKind::Drops { port: p, layer, reason: r, .. }) => {
-                p.is_none_or(|p| p == port) && layer.is_none_or(|l| l == reason.layer()) && r.is_none_or(|r| r == reason)
+                p.is_none_or(|p| p == port)
+                    && layer.is_none_or(|l| l == reason.layer())
+                    && r.is_none_or(|r| r == reason)
             }
             _ => false,
         }
@@ -447,9 +464,11 @@ impl Engine {
         self.event(EventKind::Fault(fault), port, None, None);
         for i in 0..self.rules.triggers.len() {
             if let TriggerKind::Fault { fault: f, port: p } = self.rules.triggers[i].kind
-                && f.is_none_or(|f| f == fault) && p.is_none_or(|p| Some(p) == port) {
-                    self.fire(TriggerId(i as u32));
-                }
+                && f.is_none_or(|f| f == fault)
+                && p.is_none_or(|p| Some(p) == port)
+            {
+                self.fire(TriggerId(i as u32));
+            }
         }
     }
 
@@ -492,14 +511,15 @@ impl Engine {
             self.mode_changed(change);
         }
         if let (Some(status), Some(next)) = (&rules.status, self.status_next)
-            && now >= next {
-                self.queue_status();
-                let mut next = next.saturating_add(status.period);
-                if next <= now {
-                    next = now.saturating_add(status.period);
-                }
-                self.status_next = Some(next);
+            && now >= next
+        {
+            self.queue_status();
+            let mut next = next.saturating_add(status.period);
+            if next <= now {
+                next = now.saturating_add(status.period);
             }
+            self.status_next = Some(next);
+        }
     }
 
     fn queue_status(&mut self) {

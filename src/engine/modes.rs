@@ -168,9 +168,10 @@ impl ModeMachine {
         let mut second = None;
         if target == Mode::Degraded
             && let Some(window) = &mut self.degradations
-                && window.record(now) {
-                    second = Some(self.enter(now, Mode::Isolated, ModeCause::Escalation));
-                }
+            && window.record(now)
+        {
+            second = Some(self.enter(now, Mode::Isolated, ModeCause::Escalation));
+        }
         [Some(first), second]
     }
 
@@ -186,9 +187,8 @@ impl ModeMachine {
 
     /// When [`tick`](Self::tick) could next change something.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        (self.mode == Mode::Degraded && !self.manual_latched).then(|| {
-            self.last_trigger.unwrap_or(self.since).saturating_add(self.settings.recovery_quiet)
-        })
+        (self.mode == Mode::Degraded && !self.manual_latched)
+            .then(|| self.last_trigger.unwrap_or(self.since).saturating_add(self.settings.recovery_quiet))
     }
 
     /// An authenticated command: back to normal, whatever the mode.

@@ -492,7 +492,8 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 4] = [FaultKind::BusOff, FaultKind::QueueOverflow, FaultKind::LinkDown, FaultKind::Integrity];
+    pub const ALL: [FaultKind; 4] =
+        [FaultKind::BusOff, FaultKind::QueueOverflow, FaultKind::LinkDown, FaultKind::Integrity];
 
     /// The name used in rule files.
     pub const fn name(self) -> &'static str {

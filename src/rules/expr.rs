@@ -164,7 +164,10 @@ pub fn parse(text: &str) -> Result<Expr, ExprError> {
                 Ok(expr)
             } else {
                 let offset = text.len() - rest_trimmed.len();
-                Err(ExprError { offset, message: format!("expected `and`, `or` or the end, found `{}`", snippet(rest_trimmed)) })
+                Err(ExprError {
+                    offset,
+                    message: format!("expected `and`, `or` or the end, found `{}`", snippet(rest_trimmed)),
+                })
             }
         }
         Err(_) => Err(parser.error.unwrap_or(ExprError { offset: 0, message: "expected a condition".to_owned() })),
@@ -293,10 +296,9 @@ impl<'a> ExprParser<'a> {
         for quote in ['"', '\''] {
             if let Some(body) = input.strip_prefix(quote) {
                 return match body.find(quote) {
-                    Some(end) => Ok((
-                        &body[end + 1..],
-                        LiteralAt { value: Literal::Label(body[..end].to_owned()), offset },
-                    )),
+                    Some(end) => {
+                        Ok((&body[end + 1..], LiteralAt { value: Literal::Label(body[..end].to_owned()), offset }))
+                    }
                     None => self.fail(input, "this quoted label is never closed".to_owned()),
                 };
             }
@@ -388,7 +390,9 @@ mod tests {
         let e = parse("(ignition in [\"ON\", 'START', 2]) and x >= -1.5e1").unwrap();
         let Expr::And(a, b) = e else { panic!("expected and") };
         assert!(matches!(*a, Expr::In(ref n, ref v) if n.text == "ignition" && v.len() == 3));
-        assert!(matches!(*b, Expr::Compare(_, CompareOp::GreaterEqual, LiteralAt { value: Literal::Number(v), .. }) if v == -15.0));
+        assert!(
+            matches!(*b, Expr::Compare(_, CompareOp::GreaterEqual, LiteralAt { value: Literal::Number(v), .. }) if v == -15.0)
+        );
         assert_eq!(parse("true").unwrap(), Expr::Constant(true));
         assert_eq!(parse("android").unwrap(), Expr::Truthy(name("android", 0)));
     }

@@ -79,7 +79,8 @@ impl Car {
     pub fn payload(&mut self, port: &str, message: &str, values: &[(&str, f64)]) -> Vec<u8> {
         let pid = self.port(port);
         let p = self.rules.port(pid).unwrap();
-        let (_, codec) = p.codecs.codecs().find(|(_, c)| c.name() == message).unwrap_or_else(|| panic!("no message {message}"));
+        let (_, codec) =
+            p.codecs.codecs().find(|(_, c)| c.name() == message).unwrap_or_else(|| panic!("no message {message}"));
         let mut data = vec![0u8; codec.size()];
         for (name, value) in values {
             let signal = codec.signal(codec.signal_index(name).unwrap_or_else(|| panic!("no signal {name}"))).unwrap();
@@ -135,7 +136,19 @@ impl Car {
             }
             if step % 10 == 0 {
                 self.send_message("drive", "VCU_Ignition", &[("IgnitionState", 2.0), ("ReadyToDrive", 1.0)]);
-                self.send_message("drive", "BMS_Status", &[("PackVoltage", 400.0), ("StateOfCharge", 80.0), ("ChargeLimit", 90.0), ("CellTempMax", 30.0), ("CellTempMin", 25.0), ("CellVoltageMax", 4.0), ("CellVoltageMin", 3.9)]);
+                self.send_message(
+                    "drive",
+                    "BMS_Status",
+                    &[
+                        ("PackVoltage", 400.0),
+                        ("StateOfCharge", 80.0),
+                        ("ChargeLimit", 90.0),
+                        ("CellTempMax", 30.0),
+                        ("CellTempMin", 25.0),
+                        ("CellVoltageMax", 4.0),
+                        ("CellVoltageMin", 3.9),
+                    ],
+                );
                 self.send_message("body", "BCM_DoorStatus", &[("LockState", 1.0)]);
             }
             if step % 50 == 0 {

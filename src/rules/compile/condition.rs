@@ -30,7 +30,8 @@ impl Scope<'_> {
             )),
             (Some(i), None) => {
                 let s = &self.state[i];
-                let codec = s.codec.signal(s.signal).ok_or_else(|| format!("state variable `{name}` lost its signal"))?;
+                let codec =
+                    s.codec.signal(s.signal).ok_or_else(|| format!("state variable `{name}` lost its signal"))?;
                 Ok((Operand::State(StateId(i as u32)), codec))
             }
             (None, Some((m, i))) => {
@@ -78,9 +79,8 @@ pub(crate) fn compile(
         return None;
     }
     if never_true(&condition) {
-        c.diags
-            .error(source, &text.span(), "this condition can never be true, so the route is unreachable")
-            .help = Some("check the comparisons: they contradict each other".to_owned());
+        c.diags.error(source, &text.span(), "this condition can never be true, so the route is unreachable").help =
+            Some("check the comparisons: they contradict each other".to_owned());
     }
     Some(condition)
 }
@@ -95,7 +95,10 @@ fn lower(
 ) -> Condition {
     let mut err = |c: &mut Compiler, offset: usize, message: String, help: Option<String>| {
         *failed = true;
-        let mut d = crate::diagnostic::Diagnostic::error(source.inside_string(text, offset), format!("in condition: {message}"));
+        let mut d = crate::diagnostic::Diagnostic::error(
+            source.inside_string(text, offset),
+            format!("in condition: {message}"),
+        );
         d.help = help;
         c.diags.push(d);
         Condition::Constant(false)
@@ -195,7 +198,9 @@ pub(crate) fn never_true(c: &Condition) -> bool {
                         continue;
                     }
                     match op {
-                        CompareOp::Greater | CompareOp::GreaterEqual if *v > lo || (*v == lo && *op == CompareOp::Greater) => {
+                        CompareOp::Greater | CompareOp::GreaterEqual
+                            if *v > lo || (*v == lo && *op == CompareOp::Greater) =>
+                        {
                             lo = *v;
                             lo_strict = *op == CompareOp::Greater;
                         }

@@ -106,7 +106,11 @@ impl Compiler {
         for f in files {
             if *f.file.version.get_ref() != 1 {
                 self.diags
-                    .error(&f.source, &f.file.version.span(), format!("unsupported rule format version {}", f.file.version.get_ref()))
+                    .error(
+                        &f.source,
+                        &f.file.version.span(),
+                        format!("unsupported rule format version {}", f.file.version.get_ref()),
+                    )
                     .help = Some("this bulkhead reads version 1".to_owned());
             }
         }

@@ -98,7 +98,8 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                         missing(c, "frames` and `window_ms");
                         continue;
                     };
-                    let (Some(frames), Some(window)) = (threshold(c, source, frames, "frames"), millis(c, source, window, "window_ms"))
+                    let (Some(frames), Some(window)) =
+                        (threshold(c, source, frames, "frames"), millis(c, source, window, "window_ms"))
                     else {
                         continue;
                     };
@@ -109,7 +110,8 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                         missing(c, "count` and `window_ms");
                         continue;
                     };
-                    let (Some(count), Some(window)) = (threshold(c, source, count, "count"), millis(c, source, window, "window_ms"))
+                    let (Some(count), Some(window)) =
+                        (threshold(c, source, count, "count"), millis(c, source, window, "window_ms"))
                     else {
                         continue;
                     };
@@ -130,23 +132,29 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                             Some(reason) => Some(reason),
                             None => {
                                 let names: Vec<&str> = DropReason::ALL.iter().map(|r| r.name()).collect();
-                                c.diags.error(source, &r.span(), format!("unknown drop reason `{}`", r.get_ref())).help =
-                                    Some(format!("reasons: {}", names.join(", ")));
+                                c.diags
+                                    .error(source, &r.span(), format!("unknown drop reason `{}`", r.get_ref()))
+                                    .help = Some(format!("reasons: {}", names.join(", ")));
                                 continue;
                             }
                         },
                         None => None,
                     };
                     if let (Some(layer), Some(reason)) = (layer, reason)
-                        && reason.layer() != layer {
-                            let span = t.reason.as_ref().map(|r| r.span()).unwrap_or_default();
-                            c.diags.error(
-                                source,
-                                &span,
-                                format!("reason `{reason}` belongs to layer `{}`, not `{}`: this trigger never fires", reason.layer().name(), layer.name()),
-                            );
-                            continue;
-                        }
+                        && reason.layer() != layer
+                    {
+                        let span = t.reason.as_ref().map(|r| r.span()).unwrap_or_default();
+                        c.diags.error(
+                            source,
+                            &span,
+                            format!(
+                                "reason `{reason}` belongs to layer `{}`, not `{}`: this trigger never fires",
+                                reason.layer().name(),
+                                layer.name()
+                            ),
+                        );
+                        continue;
+                    }
                     TriggerKind::Drops { port, layer, reason, count, window }
                 }
                 "mia" => TriggerKind::Mia,
@@ -158,8 +166,9 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                             Some(f) => Some(f),
                             None => {
                                 let names: Vec<&str> = FaultKind::ALL.iter().map(|f| f.name()).collect();
-                                c.diags.error(source, &name.span(), format!("unknown fault `{}`", name.get_ref())).help =
-                                    Some(format!("faults: {}, any", names.join(", ")));
+                                c.diags
+                                    .error(source, &name.span(), format!("unknown fault `{}`", name.get_ref()))
+                                    .help = Some(format!("faults: {}, any", names.join(", ")));
                                 continue;
                             }
                         },
@@ -186,9 +195,8 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
                 Some(("manual", _)) => false,
                 Some(("auto", span)) => {
                     if enter == Mode::Isolated {
-                        c.diags
-                            .error(source, &span, "isolated mode is only left by an authenticated command")
-                            .help = Some("use `recovery = \"manual\"` or enter `degraded`".to_owned());
+                        c.diags.error(source, &span, "isolated mode is only left by an authenticated command").help =
+                            Some("use `recovery = \"manual\"` or enter `degraded`".to_owned());
                         continue;
                     }
                     true
@@ -210,7 +218,11 @@ pub(crate) fn triggers(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
 /// Default quiet time before leaving degraded mode.
 const DEFAULT_RECOVERY_QUIET: Duration = Duration::from_secs(2);
 
-pub(crate) fn settings(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuild]) -> (ModeSettings, Option<StatusFrame>) {
+pub(crate) fn settings(
+    c: &mut Compiler,
+    files: &[ParsedFile],
+    ports: &[PortBuild],
+) -> (ModeSettings, Option<StatusFrame>) {
     let mut settings =
         ModeSettings { recovery_quiet: DEFAULT_RECOVERY_QUIET, escalate_after: 0, escalation_window: Duration::ZERO };
     let mut status = None;
@@ -224,9 +236,10 @@ pub(crate) fn settings(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuil
         }
         seen = Some(&f.source);
         if let Some(q) = &m.recovery_quiet_ms
-            && let Some(d) = millis(c, &f.source, q, "recovery_quiet_ms") {
-                settings.recovery_quiet = d;
-            }
+            && let Some(d) = millis(c, &f.source, q, "recovery_quiet_ms")
+        {
+            settings.recovery_quiet = d;
+        }
         if let Some(e) = &m.isolate_after {
             if *e.degradations.get_ref() < 2 || *e.degradations.get_ref() > 1000 {
                 c.diags.error(&f.source, &e.degradations.span(), "`degradations` must be between 2 and 1000");
@@ -270,7 +283,11 @@ fn status_frame(
             let sig = codec.signal(index)?;
             let (first, last) = sig.byte_span();
             let Some(algorithm) = ChecksumAlgorithm::from_name(cs.algorithm.get_ref()) else {
-                c.diags.error(source, &cs.algorithm.span(), format!("unknown checksum algorithm `{}`", cs.algorithm.get_ref()));
+                c.diags.error(
+                    source,
+                    &cs.algorithm.span(),
+                    format!("unknown checksum algorithm `{}`", cs.algorithm.get_ref()),
+                );
                 return None;
             };
             if sig.size() != 8 || first != last {
@@ -282,5 +299,14 @@ fn status_frame(
         None => None,
     };
     let period = millis(c, source, &s.period_ms, "period_ms")?;
-    Some(StatusFrame { port, codec: Arc::clone(&codec), mode_signal, cause_signal, drops_signal, counter_signal, checksum, period })
+    Some(StatusFrame {
+        port,
+        codec: Arc::clone(&codec),
+        mode_signal,
+        cause_signal,
+        drops_signal,
+        counter_signal,
+        checksum,
+        period,
+    })
 }

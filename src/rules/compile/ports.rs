@@ -29,9 +29,8 @@ pub(crate) fn zones(c: &mut Compiler, files: &[ParsedFile]) -> Vec<Zone> {
                 "trusted" => Trust::Trusted,
                 "hostile" => Trust::Hostile,
                 other => {
-                    c.diags
-                        .error(&f.source, &zone.trust.span(), format!("unknown trust level `{other}`"))
-                        .help = Some("use `trusted` or `hostile`".to_owned());
+                    c.diags.error(&f.source, &zone.trust.span(), format!("unknown trust level `{other}`")).help =
+                        Some("use `trusted` or `hostile`".to_owned());
                     Trust::Hostile
                 }
             };
@@ -48,7 +47,11 @@ pub(crate) fn rate(c: &mut Compiler, source: &RuleSource, r: &RateSection) -> Op
         ok = false;
     }
     if !(*r.burst.get_ref() >= 1.0 && r.burst.get_ref().is_finite()) {
-        c.diags.error(source, &r.burst.span(), "`burst` must be at least 1 (a bucket that never holds a token passes nothing)");
+        c.diags.error(
+            source,
+            &r.burst.span(),
+            "`burst` must be at least 1 (a bucket that never holds a token passes nothing)",
+        );
         ok = false;
     }
     ok.then(|| RateSpec { per_second: *r.per_second.get_ref(), burst: *r.burst.get_ref() })
@@ -125,7 +128,10 @@ pub(crate) fn ports(c: &mut Compiler, files: &[ParsedFile], zones: &[Zone]) -> V
             let codecs = CodecTable::new(dbcs.iter().map(|&i| c.dbcs[i].as_ref()));
             for invalid in codecs.invalid() {
                 let loc = dbc_location(&invalid.source, invalid.line);
-                c.diags.push(Diagnostic::warning(loc, format!("{invalid}; frames of this id are checked without content rules")));
+                c.diags.push(Diagnostic::warning(
+                    loc,
+                    format!("{invalid}; frames of this id are checked without content rules"),
+                ));
             }
             for dup in codecs.duplicates() {
                 let loc = dbc_location(&dup.ignored_source, dup.ignored_line);
@@ -137,7 +143,9 @@ pub(crate) fn ports(c: &mut Compiler, files: &[ParsedFile], zones: &[Zone]) -> V
             if dbcs.is_empty() && trust == Trust::Trusted && report_unknown_ids {
                 c.diags
                     .warning(&f.source, &name.span(), format!("trusted port `{}` has no DBC file", name.get_ref()))
-                    .help = Some("every id on it will count as unknown; add `dbc = [...]` or `unknown_ids = \"ignore\"`".to_owned());
+                    .help = Some(
+                    "every id on it will count as unknown; add `dbc = [...]` or `unknown_ids = \"ignore\"`".to_owned(),
+                );
             }
             ports.push(PortBuild {
                 port: Port {
@@ -190,8 +198,8 @@ fn load_dbc(c: &mut Compiler, source: &RuleSource, path: &str, span: &std::ops::
         Err(e) => {
             let d = c.diags.error(source, span, format!("cannot use DBC file `{}`", full.display()));
             d.help = Some(first_line(&e.to_string()));
-            if let crate::dbc::DbcError::Parse { diagnostics, .. } = e {
-                for diag in diagnostics {
+            if let crate::dbc::DbcError::Invalid { errors, warnings, .. } = e {
+                for diag in errors.into_iter().chain(warnings) {
                     c.diags.push(diag);
                 }
             }
@@ -207,8 +215,8 @@ fn load_extra_dbc(c: &mut Compiler, path: &Path) -> Option<usize> {
     }
     match crate::dbc::load(path) {
         Ok(dbc) => Some(add_dbc(c, key, dbc)),
-        Err(crate::dbc::DbcError::Parse { diagnostics, .. }) => {
-            for diag in diagnostics {
+        Err(crate::dbc::DbcError::Invalid { errors, warnings, .. }) => {
+            for diag in errors.into_iter().chain(warnings) {
                 c.diags.push(diag);
             }
             None

@@ -15,9 +15,7 @@ use crate::codec::{MessageCodec, SignalIndex};
 use crate::dbc::{Signal, ValueType};
 use crate::e2e::ChecksumAlgorithm;
 use crate::frame::{CanId, MAX_EXTENDED_ID, MAX_STANDARD_ID};
-use crate::rules::compiled::{
-    ChecksumCheck, CounterCheck, CycleWatch, PortId, PortSet, Route, SignalCheck, Trust,
-};
+use crate::rules::compiled::{ChecksumCheck, CounterCheck, CycleWatch, PortId, PortSet, Route, SignalCheck, Trust};
 use crate::rules::schema::{AllowedValue, ChecksumSection, CounterSection, CycleSection, RouteSection, SignalSection};
 use crate::rules::source::RuleSource;
 
@@ -45,9 +43,15 @@ impl Matcher {
         match self {
             Matcher::Exact(id) => format!("id {id}"),
             Matcher::Range { lo, hi, extended } => {
-                format!("ids {}-{}", CanId::new(lo, extended).map_or(lo.to_string(), |i| i.to_string()), hex(hi, extended))
+                format!(
+                    "ids {}-{}",
+                    CanId::new(lo, extended).map_or(lo.to_string(), |i| i.to_string()),
+                    hex(hi, extended)
+                )
             }
-            Matcher::Mask { value, mask, extended } => format!("ids {} mask {}", hex(value, extended), hex(mask, extended)),
+            Matcher::Mask { value, mask, extended } => {
+                format!("ids {} mask {}", hex(value, extended), hex(mask, extended))
+            }
         }
     }
 }
@@ -119,7 +123,11 @@ fn route<'a>(
             continue;
         };
         if p == from {
-            c.diags.error(source, &dest.span(), format!("route `{name}` sends frames back to their own port `{}`", dest.get_ref()));
+            c.diags.error(
+                source,
+                &dest.span(),
+                format!("route `{name}` sends frames back to their own port `{}`", dest.get_ref()),
+            );
             ok = false;
         } else if to.contains(p) {
             c.diags.warning(source, &dest.span(), format!("port `{}` is listed twice", dest.get_ref()));
@@ -152,7 +160,14 @@ fn route<'a>(
                         remote = true;
                         if !from_port.route_remote_frames {
                             c.diags
-                                .error(source, &k.span(), format!("port `{}` drops every remote frame, so this never matches", from_port.name))
+                                .error(
+                                    source,
+                                    &k.span(),
+                                    format!(
+                                        "port `{}` drops every remote frame, so this never matches",
+                                        from_port.name
+                                    ),
+                                )
                                 .help = Some(format!("set `remote_frames = \"route\"` on port `{}`", from_port.name));
                             ok = false;
                         }
@@ -165,7 +180,11 @@ fn route<'a>(
                 }
             }
             if kinds.is_empty() {
-                c.diags.error(source, &r.name.span(), format!("route `{name}` allows no frame kind, so it is unreachable"));
+                c.diags.error(
+                    source,
+                    &r.name.span(),
+                    format!("route `{name}` allows no frame kind, so it is unreachable"),
+                );
                 ok = false;
             }
             allow_data = data;
@@ -177,8 +196,13 @@ fn route<'a>(
     if essential && from_hostile {
         let span = r.essential.as_ref().map(|e| e.span()).unwrap_or_default();
         c.diags
-            .error(source, &span, format!("route `{name}` comes from the hostile port `{}` and cannot be essential", from_port.name))
-            .help = Some("essential routes survive every mode; a hostile source must be cut when under attack".to_owned());
+            .error(
+                source,
+                &span,
+                format!("route `{name}` comes from the hostile port `{}` and cannot be essential", from_port.name),
+            )
+            .help =
+            Some("essential routes survive every mode; a hostile source must be cut when under attack".to_owned());
         ok = false;
     }
     let degraded_to = match r.degraded.as_ref().map(|d| (d.get_ref().as_str(), d.span())) {
@@ -187,7 +211,11 @@ fn route<'a>(
         Some(("keep", span)) => {
             if from_hostile {
                 c.diags
-                    .error(source, &span, format!("route `{name}` comes from a hostile port; degraded mode always cuts it"))
+                    .error(
+                        source,
+                        &span,
+                        format!("route `{name}` comes from a hostile port; degraded mode always cuts it"),
+                    )
                     .help = Some("remove `degraded = \"keep\"`".to_owned());
                 ok = false;
             }
@@ -249,7 +277,8 @@ fn route<'a>(
     let needs_codec = |c: &mut Compiler, what: &str, span: Range<usize>| {
         c.diags
             .error(source, &span, format!("`{what}` needs the route's message in a DBC of port `{}`", from_port.name))
-            .help = Some("name the message with `message = \"...\"`, or give the port a DBC that defines the id".to_owned());
+            .help =
+            Some("name the message with `message = \"...\"`, or give the port a DBC that defines the id".to_owned());
     };
 
     let mut signal_checks = Vec::new();
@@ -371,7 +400,10 @@ fn matcher(
                 format!("route `{}` gives more than one of `message`, `id` and `ids`", r.name.get_ref())
             },
         );
-        d.help = Some("give exactly one: `message = \"NAME\"`, `id = 0x123` (optionally with `mask`), or `ids = \"0x700-0x7FF\"`".to_owned());
+        d.help = Some(
+            "give exactly one: `message = \"NAME\"`, `id = 0x123` (optionally with `mask`), or `ids = \"0x700-0x7FF\"`"
+                .to_owned(),
+        );
         return None;
     }
     if r.mask.is_some() && r.id.is_none() {
@@ -382,7 +414,11 @@ fn matcher(
     let extended_flag = r.extended.as_ref().map(|e| *e.get_ref());
     if let Some(name) = &r.message {
         if let Some(e) = &r.extended {
-            c.diags.warning(source, &e.span(), "`extended` is ignored with `message`: the DBC says whether the id is extended");
+            c.diags.warning(
+                source,
+                &e.span(),
+                "`extended` is ignored with `message`: the DBC says whether the id is extended",
+            );
         }
         let codec = find_message(c, source, ports, from, name)?;
         return Some((Matcher::Exact(codec.id()), Some(codec)));
@@ -393,7 +429,14 @@ fn matcher(
         let raw = *v.get_ref();
         if raw < 0 || raw > i64::from(max) {
             c.diags
-                .error(source, &v.span(), format!("id {raw:#X} does not fit a {} id (max {max:#X})", if extended { "29-bit" } else { "11-bit" }))
+                .error(
+                    source,
+                    &v.span(),
+                    format!(
+                        "id {raw:#X} does not fit a {} id (max {max:#X})",
+                        if extended { "29-bit" } else { "11-bit" }
+                    ),
+                )
                 .help = (!extended).then(|| "add `extended = true` for a 29-bit id".to_owned());
             return None;
         }
@@ -423,7 +466,11 @@ fn matcher(
     }
     if hi > max {
         c.diags
-            .error(source, &ids.span(), format!("id {hi:#X} does not fit a {} id", if extended { "29-bit" } else { "11-bit" }))
+            .error(
+                source,
+                &ids.span(),
+                format!("id {hi:#X} does not fit a {} id", if extended { "29-bit" } else { "11-bit" }),
+            )
             .help = (!extended).then(|| "add `extended = true` for 29-bit ids".to_owned());
         return None;
     }
@@ -454,7 +501,11 @@ fn lengths(c: &mut Compiler, source: &RuleSource, r: &RouteSection, codec: Optio
         let mut mask = 0u128;
         for l in list {
             if *l.get_ref() > 64 {
-                c.diags.error(source, &l.span(), format!("{} bytes is longer than any CAN frame (64 at most)", l.get_ref()));
+                c.diags.error(
+                    source,
+                    &l.span(),
+                    format!("{} bytes is longer than any CAN frame (64 at most)", l.get_ref()),
+                );
             } else {
                 mask |= 1 << l.get_ref();
             }
@@ -466,12 +517,17 @@ fn lengths(c: &mut Compiler, source: &RuleSource, r: &RouteSection, codec: Optio
         (None | Some(("exact", _)), Some(codec)) => 1 << codec.size().min(64),
         (None, None) => all,
         (Some(("exact", span)), None) => {
-            c.diags.error(source, &span, "`length = \"exact\"` needs a DBC message; list the lengths with `lengths = [8]`");
+            c.diags.error(
+                source,
+                &span,
+                "`length = \"exact\"` needs a DBC message; list the lengths with `lengths = [8]`",
+            );
             all
         }
         (Some(("any", _)), _) => all,
         (Some((other, span)), _) => {
-            c.diags.error(source, &span, format!("unknown length policy `{other}`")).help = Some("use `exact` or `any`".to_owned());
+            c.diags.error(source, &span, format!("unknown length policy `{other}`")).help =
+                Some("use `exact` or `any`".to_owned());
             all
         }
     }
@@ -527,7 +583,10 @@ fn signal_checks_of(
             check.min = Some(lo);
             check.max = Some(hi);
         }
-        if enums && signal.descriptions().next().is_some() && !matches!(signal.value_type(), ValueType::Float32 | ValueType::Float64) {
+        if enums
+            && signal.descriptions().next().is_some()
+            && !matches!(signal.value_type(), ValueType::Float32 | ValueType::Float64)
+        {
             let mut described: Vec<i64> = signal.descriptions().map(|(v, _)| v).collect();
             described.sort_unstable();
             described.dedup();
@@ -558,17 +617,26 @@ fn apply_rule(
     let rule_min = section.min.as_ref().map(|m| (*m.get_ref(), m.span()));
     let rule_max = section.max.as_ref().map(|m| (*m.get_ref(), m.span()));
     if let (Some((lo, _)), Some((hi, span))) = (&rule_min, &rule_max)
-        && lo > hi {
-            c.diags.error(source, span, format!("impossible range for `{}`: min {lo} is above max {hi}", name.get_ref()));
-            return false;
-        }
+        && lo > hi
+    {
+        c.diags.error(source, span, format!("impossible range for `{}`: min {lo} is above max {hi}", name.get_ref()));
+        return false;
+    }
     if let Some((lo, span)) = rule_min {
         if let Some((dlo, dhi)) = dbc_range {
             if lo > dhi {
-                c.diags.error(source, &span, format!("min {lo} of `{}` is above its DBC maximum {dhi}: no frame can pass", name.get_ref()));
+                c.diags.error(
+                    source,
+                    &span,
+                    format!("min {lo} of `{}` is above its DBC maximum {dhi}: no frame can pass", name.get_ref()),
+                );
                 ok = false;
             } else if lo < dlo {
-                c.diags.warning(source, &span, format!("min {lo} of `{}` is below its DBC minimum {dlo}, which still applies", name.get_ref()));
+                c.diags.warning(
+                    source,
+                    &span,
+                    format!("min {lo} of `{}` is below its DBC minimum {dlo}, which still applies", name.get_ref()),
+                );
             }
         }
         check.min = Some(check.min.map_or(lo, |m| m.max(lo)));
@@ -576,10 +644,18 @@ fn apply_rule(
     if let Some((hi, span)) = rule_max {
         if let Some((dlo, dhi)) = dbc_range {
             if hi < dlo {
-                c.diags.error(source, &span, format!("max {hi} of `{}` is below its DBC minimum {dlo}: no frame can pass", name.get_ref()));
+                c.diags.error(
+                    source,
+                    &span,
+                    format!("max {hi} of `{}` is below its DBC minimum {dlo}: no frame can pass", name.get_ref()),
+                );
                 ok = false;
             } else if hi > dhi {
-                c.diags.warning(source, &span, format!("max {hi} of `{}` is above its DBC maximum {dhi}, which still applies", name.get_ref()));
+                c.diags.warning(
+                    source,
+                    &span,
+                    format!("max {hi} of `{}` is above its DBC maximum {dhi}, which still applies", name.get_ref()),
+                );
             }
         }
         check.max = Some(check.max.map_or(hi, |m| m.min(hi)));
@@ -593,7 +669,11 @@ fn apply_rule(
                     Some((raw, _)) => raws.push(raw),
                     None => {
                         let labels: Vec<String> = signal.descriptions().map(|(v, d)| format!("{v} \"{d}\"")).collect();
-                        let d = c.diags.error(source, &v.span(), format!("signal `{}` has no value described as \"{label}\"", signal.name()));
+                        let d = c.diags.error(
+                            source,
+                            &v.span(),
+                            format!("signal `{}` has no value described as \"{label}\"", signal.name()),
+                        );
                         d.help = Some(if labels.is_empty() {
                             "it has no value descriptions; list raw numbers instead".to_owned()
                         } else {
@@ -607,7 +687,11 @@ fn apply_rule(
         raws.sort_unstable();
         raws.dedup();
         if raws.is_empty() && ok {
-            c.diags.error(source, &name.span(), format!("`allow` for `{}` is empty: no frame can pass", name.get_ref()));
+            c.diags.error(
+                source,
+                &name.span(),
+                format!("`allow` for `{}` is empty: no frame can pass", name.get_ref()),
+            );
             ok = false;
         }
         check.allowed = Some(raws);
@@ -628,11 +712,20 @@ fn apply_rule(
     ok
 }
 
-fn counter(c: &mut Compiler, source: &RuleSource, cs: &CounterSection, codec: &MessageCodec) -> Option<Declared<CounterCheck>> {
+fn counter(
+    c: &mut Compiler,
+    source: &RuleSource,
+    cs: &CounterSection,
+    codec: &MessageCodec,
+) -> Option<Declared<CounterCheck>> {
     let index = find_signal(c, source, codec, &cs.signal)?;
     let signal = codec.signal(index)?;
     if signal.value_type() != ValueType::Unsigned {
-        c.diags.error(source, &cs.signal.span(), format!("counter `{}` is not an unsigned integer signal", signal.name()));
+        c.diags.error(
+            source,
+            &cs.signal.span(),
+            format!("counter `{}` is not an unsigned integer signal", signal.name()),
+        );
         return None;
     }
     let bits = signal.size();
@@ -643,7 +736,11 @@ fn counter(c: &mut Compiler, source: &RuleSource, cs: &CounterSection, codec: &M
         c.diags.error(
             source,
             &span,
-            format!("`max_step` must be between 1 and {} for the {bits}-bit counter `{}`", range.saturating_sub(1).max(1), signal.name()),
+            format!(
+                "`max_step` must be between 1 and {} for the {bits}-bit counter `{}`",
+                range.saturating_sub(1).max(1),
+                signal.name()
+            ),
         );
         return None;
     }
@@ -659,19 +756,29 @@ fn counter(c: &mut Compiler, source: &RuleSource, cs: &CounterSection, codec: &M
     })
 }
 
-fn checksum(c: &mut Compiler, source: &RuleSource, cs: &ChecksumSection, codec: &MessageCodec) -> Option<Declared<ChecksumCheck>> {
+fn checksum(
+    c: &mut Compiler,
+    source: &RuleSource,
+    cs: &ChecksumSection,
+    codec: &MessageCodec,
+) -> Option<Declared<ChecksumCheck>> {
     let index = find_signal(c, source, codec, &cs.signal)?;
     let signal = codec.signal(index)?;
     let Some(algorithm) = ChecksumAlgorithm::from_name(cs.algorithm.get_ref()) else {
         let names: Vec<&str> = ChecksumAlgorithm::ALL.iter().map(|a| a.name()).collect();
-        c.diags.error(source, &cs.algorithm.span(), format!("unknown checksum algorithm `{}`", cs.algorithm.get_ref())).help =
-            Some(format!("known algorithms: {}", names.join(", ")));
+        c.diags
+            .error(source, &cs.algorithm.span(), format!("unknown checksum algorithm `{}`", cs.algorithm.get_ref()))
+            .help = Some(format!("known algorithms: {}", names.join(", ")));
         return None;
     };
     let (first, last) = signal.byte_span();
     if signal.size() != 8 || first != last {
         c.diags
-            .error(source, &cs.signal.span(), format!("checksum `{}` must be one whole byte (it is {} bits)", signal.name(), signal.size()))
+            .error(
+                source,
+                &cs.signal.span(),
+                format!("checksum `{}` must be one whole byte (it is {} bits)", signal.name(), signal.size()),
+            )
             .help = Some("bulkhead's checksum algorithms produce one byte".to_owned());
         return None;
     }

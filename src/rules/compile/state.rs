@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::ports::{PortBuild, find_port};
 use super::{Compiler, ParsedFile, did_you_mean};
-use crate::codec::{MessageCodec, SignalIndex};
 use crate::codec::Lookup;
+use crate::codec::{MessageCodec, SignalIndex};
 use crate::rules::compiled::{PortId, Trust};
 use crate::rules::source::RuleSource;
 
@@ -32,15 +32,24 @@ pub(crate) fn state_vars(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBu
             let p = &ports[port.0 as usize].port;
             if p.trust == Trust::Hostile {
                 c.diags
-                    .error(&f.source, &s.port.span(), format!("state variable `{}` reads the hostile port `{}`", name.get_ref(), p.name))
-                    .help = Some("vehicle state must come from trusted traffic, or an attacker chooses the context".to_owned());
+                    .error(
+                        &f.source,
+                        &s.port.span(),
+                        format!("state variable `{}` reads the hostile port `{}`", name.get_ref(), p.name),
+                    )
+                    .help =
+                    Some("vehicle state must come from trusted traffic, or an attacker chooses the context".to_owned());
                 continue;
             }
             let Some(codec) = find_message(c, &f.source, ports, port, &s.message) else { continue };
             let Some(signal) = find_signal(c, &f.source, &codec, &s.signal) else { continue };
             let age = *s.max_age_ms.get_ref();
             if !(age > 0.0 && age.is_finite()) {
-                c.diags.error(&f.source, &s.max_age_ms.span(), "`max_age_ms` must be a positive number of milliseconds");
+                c.diags.error(
+                    &f.source,
+                    &s.max_age_ms.span(),
+                    "`max_age_ms` must be a positive number of milliseconds",
+                );
                 continue;
             }
             vars.push(StateBuild {
@@ -69,10 +78,14 @@ pub(crate) fn find_message(
     }
     let invalid = p.codecs.invalid().iter().find(|m| &m.name == name.get_ref());
     let d = match invalid {
-        Some(m) => c.diags.error(source, &name.span(), format!("message `{}` cannot be decoded: {}", name.get_ref(), m.error)),
-        None if p.dbcs.is_empty() => {
-            c.diags.error(source, &name.span(), format!("port `{}` has no DBC file to find message `{}` in", p.name, name.get_ref()))
+        Some(m) => {
+            c.diags.error(source, &name.span(), format!("message `{}` cannot be decoded: {}", name.get_ref(), m.error))
         }
+        None if p.dbcs.is_empty() => c.diags.error(
+            source,
+            &name.span(),
+            format!("port `{}` has no DBC file to find message `{}` in", p.name, name.get_ref()),
+        ),
         None => c.diags.error(
             source,
             &name.span(),
@@ -101,7 +114,8 @@ pub(crate) fn find_signal(
     if let Some(i) = codec.signal_index(name.get_ref()) {
         return Some(i);
     }
-    let d = c.diags.error(source, &name.span(), format!("message `{}` has no signal `{}`", codec.name(), name.get_ref()));
+    let d =
+        c.diags.error(source, &name.span(), format!("message `{}` has no signal `{}`", codec.name(), name.get_ref()));
     d.help = did_you_mean(name.get_ref(), codec.signals().iter().map(|s| s.name()));
     None
 }

@@ -56,7 +56,11 @@ pub(crate) fn build(
             _ => {
                 if let Some(cy) = &r.cycle {
                     c.diags
-                        .error(r.source, &cy.span, format!("route `{}` matches several ids; a cycle time belongs to one", r.route.name))
+                        .error(
+                            r.source,
+                            &cy.span,
+                            format!("route `{}` matches several ids; a cycle time belongs to one", r.route.name),
+                        )
                         .help = Some("give the cycle on a route for one message".to_owned());
                 }
                 continue;
@@ -124,11 +128,17 @@ pub(crate) fn build(
         for r in routes.iter().filter(|r| r.route.essential) {
             if let Matcher::Exact(id) = r.matcher
                 && let Some(slot) = slots.get(r.route.from, id)
-                    && slots.slots[slot.0 as usize].cycle.and_then(|cy| cy.mia).is_none() {
-                        c.diags
-                            .warning(r.source, &r.name_span, format!("essential route `{}` carries a message without a cycle time", r.route.name))
-                            .help = Some("a `mia` trigger cannot see it go missing; add `cycle = { period_ms = ... }`".to_owned());
-                    }
+                && slots.slots[slot.0 as usize].cycle.and_then(|cy| cy.mia).is_none()
+            {
+                c.diags
+                    .warning(
+                        r.source,
+                        &r.name_span,
+                        format!("essential route `{}` carries a message without a cycle time", r.route.name),
+                    )
+                    .help =
+                    Some("a `mia` trigger cannot see it go missing; add `cycle = { period_ms = ... }`".to_owned());
+            }
         }
     }
 
@@ -199,9 +209,15 @@ fn merge<T: Copy + PartialEq>(
             c.diags.push(
                 Diagnostic::error(
                     r.source.span_location(&d.span),
-                    format!("route `{}` declares a different {what} check for the message than route `{}`", r.route.name, other.route.name),
+                    format!(
+                        "route `{}` declares a different {what} check for the message than route `{}`",
+                        r.route.name, other.route.name
+                    ),
                 )
-                .with_help(format!("the check belongs to the message, so both must agree; `{}` is at {}:{}", other.route.name, loc.file, loc.line)),
+                .with_help(format!(
+                    "the check belongs to the message, so both must agree; `{}` is at {}:{}",
+                    other.route.name, loc.file, loc.line
+                )),
             );
         }
         Some(_) => {}
@@ -216,10 +232,14 @@ fn lookup(c: &mut Compiler, port: PortId, routes: &[RouteBuild], slots: &SlotTab
     let mine: Vec<(RouteId, &RouteBuild)> =
         routes.iter().enumerate().filter(|(_, r)| r.route.from == port).map(|(i, r)| (RouteId(i as u32), r)).collect();
     let mut lists: HashMap<Vec<RouteId>, u32> = HashMap::new();
-    let mut out = PortLookup { standard: vec![LookupEntry::default(); (MAX_STANDARD_ID + 1) as usize], ..PortLookup::default() };
+    let mut out =
+        PortLookup { standard: vec![LookupEntry::default(); (MAX_STANDARD_ID + 1) as usize], ..PortLookup::default() };
     let mut reported: std::collections::BTreeSet<(RouteId, RouteId)> = std::collections::BTreeSet::new();
 
-    let mut entry_for = |c: &mut Compiler, out: &mut PortLookup, id: CanId, reported: &mut std::collections::BTreeSet<(RouteId, RouteId)>| {
+    let mut entry_for = |c: &mut Compiler,
+                         out: &mut PortLookup,
+                         id: CanId,
+                         reported: &mut std::collections::BTreeSet<(RouteId, RouteId)>| {
         let ids: Vec<RouteId> = mine.iter().filter(|(_, r)| r.matcher.matches(id)).map(|(i, _)| *i).collect();
         check_overlaps(c, routes, &ids, id, reported);
         let slot = slots.get(port, id);
@@ -239,7 +259,8 @@ fn lookup(c: &mut Compiler, port: PortId, routes: &[RouteBuild], slots: &SlotTab
         let id = CanId::standard(raw).unwrap_or(CanId::standard(0).expect("0 is a standard id"));
         out.standard[raw as usize] = entry_for(c, &mut out, id, &mut reported);
     }
-    let mut exact: Vec<CanId> = slots.slots.iter().filter(|s| s.port == port && s.id.is_extended()).map(|s| s.id).collect();
+    let mut exact: Vec<CanId> =
+        slots.slots.iter().filter(|s| s.port == port && s.id.is_extended()).map(|s| s.id).collect();
     exact.extend(mine.iter().filter_map(|(_, r)| match r.matcher {
         Matcher::Exact(id) if id.is_extended() => Some(id),
         _ => None,
@@ -278,7 +299,8 @@ fn intersection_sample(a: IdPattern, b: IdPattern) -> Option<u32> {
         (IdPattern::Mask { value: v1, mask: m1 }, IdPattern::Mask { value: v2, mask: m2 }) => {
             ((v1 ^ v2) & m1 & m2 == 0).then_some((v1 & m1) | (v2 & m2))
         }
-        (IdPattern::Range(lo, hi), m @ IdPattern::Mask { .. }) | (m @ IdPattern::Mask { .. }, IdPattern::Range(lo, hi)) => {
+        (IdPattern::Range(lo, hi), m @ IdPattern::Mask { .. })
+        | (m @ IdPattern::Mask { .. }, IdPattern::Range(lo, hi)) => {
             // Ranges of pattern routes are usually small; scan up to a million ids.
             let end = hi.min(lo.saturating_add(1 << 20));
             (lo..=end).find(|&id| m.matches(id))
@@ -305,7 +327,10 @@ fn check_overlaps(
             let message = if both_local {
                 format!("routes `{}` and `{}` both accept {id} with no destination", rb.route.name, ra.route.name)
             } else {
-                format!("routes `{}` and `{}` overlap: both forward {id} to the same port", rb.route.name, ra.route.name)
+                format!(
+                    "routes `{}` and `{}` overlap: both forward {id} to the same port",
+                    rb.route.name, ra.route.name
+                )
             };
             c.diags.push(
                 Diagnostic::error(rb.source.span_location(&rb.name_span), message).with_help(format!(
