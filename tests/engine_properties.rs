@@ -26,7 +26,8 @@ fn pool() -> &'static Vec<(PortId, Frame)> {
     POOL.get_or_init(|| {
         let mut car = common::Car::new();
         let mut out = Vec::new();
-        let messages: &[(&str, &str, &[(&str, f64)])] = &[
+        type Message<'a> = (&'a str, &'a str, &'a [(&'a str, f64)]);
+        let messages: &[Message] = &[
             ("drive", "VCU_Speed", &[("VehicleSpeed", 0.0)]),
             ("drive", "VCU_Speed", &[("VehicleSpeed", 80.0)]),
             ("drive", "VCU_Gear", &[("Gear", 0.0)]),
