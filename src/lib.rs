@@ -10,7 +10,8 @@
 //! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
 //! - [`e2e`]: end-to-end protection of payloads (checksums, alive counters);
 //! - [`rules`]: rule files, compiled into lookup tables;
-//! - [`engine`]: the pure engine that decides on every frame.
+//! - [`engine`]: the pure engine that decides on every frame;
+//! - [`replay`]: captures through the engine, with reports.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,5 +21,6 @@ pub mod diagnostic;
 pub mod e2e;
 pub mod engine;
 pub mod frame;
+pub mod replay;
 pub mod rules;
 pub mod time;
