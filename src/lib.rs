@@ -6,11 +6,14 @@
 //! - [`frame`]: CAN and CAN FD frames as checked `Copy` values;
 //! - [`time`]: time as the engine sees it (passed in, never read from a clock);
 //! - [`diagnostic`]: errors and warnings that point at file, line and column;
-//! - [`dbc`]: our own parser of DBC files and the model it produces.
+//! - [`dbc`]: our own parser of DBC files and the model it produces;
+//! - [`logs`]: streaming readers of CAN captures (candump, Vector ASC and
+//!   BLF, PEAK TRC, SavvyCAN GVRET CSV).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod dbc;
 pub mod diagnostic;
 pub mod frame;
+pub mod logs;
 pub mod time;

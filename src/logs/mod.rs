@@ -35,8 +35,16 @@ use crate::time::Timestamp;
 
 pub mod asc;
 pub mod blf;
+pub mod busmaster;
 pub mod candump;
+pub mod carbus;
+pub mod crtd;
+pub mod generic_csv;
 pub mod gvret;
+pub mod microchip;
+pub mod outcome;
+pub mod text;
+pub mod text_reader;
 pub mod trc;
 
 /// A small handle for one interface or channel name of a log.
@@ -179,6 +187,10 @@ pub trait FrameReader: Iterator<Item = Result<LogRecord, LogError>> + Send {
     fn buses(&self) -> &Buses;
     /// How many malformed records were skipped (lenient mode only).
     fn skipped(&self) -> u64;
+    /// How many records were read that the format defines but that are not
+    /// frames (bus statistics, status changes, events, unknown binary objects).
+    /// Headers, comments and blank lines are not counted.
+    fn non_frames(&self) -> u64;
     /// The format being read.
     fn format(&self) -> LogFormat;
 }
@@ -196,12 +208,32 @@ pub enum LogFormat {
     GvretCsv,
     /// Vector binary logging (`.blf`).
     Blf,
+    /// CRTD (OVMS) as SavvyCAN exports it.
+    Crtd,
+    /// BUSMASTER log.
+    BusMaster,
+    /// Microchip CAN BUS Analyzer log.
+    Microchip,
+    /// SavvyCAN's generic ID/data CSV (no time).
+    GenericCsv,
+    /// CARBUS Analyzer trace (`@ TEXT @`, not PEAK's `.trc`).
+    CarBus,
 }
 
 impl LogFormat {
     /// All formats, for help texts.
-    pub const ALL: [LogFormat; 5] =
-        [LogFormat::Candump, LogFormat::Asc, LogFormat::Trc, LogFormat::GvretCsv, LogFormat::Blf];
+    pub const ALL: [LogFormat; 10] = [
+        LogFormat::Candump,
+        LogFormat::Asc,
+        LogFormat::Trc,
+        LogFormat::GvretCsv,
+        LogFormat::Blf,
+        LogFormat::Crtd,
+        LogFormat::BusMaster,
+        LogFormat::Microchip,
+        LogFormat::GenericCsv,
+        LogFormat::CarBus,
+    ];
 
     /// The name used on the command line.
     pub const fn name(self) -> &'static str {
@@ -211,6 +243,11 @@ impl LogFormat {
             LogFormat::Trc => "trc",
             LogFormat::GvretCsv => "gvret",
             LogFormat::Blf => "blf",
+            LogFormat::Crtd => "crtd",
+            LogFormat::BusMaster => "busmaster",
+            LogFormat::Microchip => "microchip",
+            LogFormat::GenericCsv => "generic-csv",
+            LogFormat::CarBus => "carbus",
         }
     }
 
@@ -220,21 +257,38 @@ impl LogFormat {
     }
 
     /// Guesses the format from the first bytes of the (decompressed) content,
-    /// falling back to the file extension.
+    /// falling back to the file extension when the content says nothing.
     pub fn detect(head: &[u8], path: &Path) -> Option<Self> {
         if head.starts_with(b"LOGG") {
             return Some(LogFormat::Blf);
         }
-        let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+        let text = String::from_utf8_lossy(head.get(..head.len().min(4096)).unwrap_or(head));
         let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-        if first.starts_with(";$FILEVERSION") || first.starts_with(";###") || text.contains("\n;$FILEVERSION") {
+        if first.starts_with("@ TEXT @") {
+            return Some(LogFormat::CarBus);
+        }
+        if first.starts_with(';') || text.contains("\n;$FILEVERSION") {
             return Some(LogFormat::Trc);
         }
         if first.starts_with("date ") || text.contains("\nbase hex") || text.contains("\nbase dec") {
             return Some(LogFormat::Asc);
         }
+        if first.starts_with("***BUSMASTER") {
+            return Some(LogFormat::BusMaster);
+        }
         if first.starts_with("Time Stamp,ID,Extended,") {
             return Some(LogFormat::GvretCsv);
+        }
+        if first.eq_ignore_ascii_case("ID,Data Bytes") {
+            return Some(LogFormat::GenericCsv);
+        }
+        if first.starts_with("//") && text.contains("Microchip") {
+            return Some(LogFormat::Microchip);
+        }
+        let mut words = first.split_whitespace();
+        let (time, kind) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        if time.bytes().all(|b| b.is_ascii_digit() || b == b'.') && crtd::is_crtd_type(kind) {
+            return Some(LogFormat::Crtd);
         }
         if first.starts_with('(') || candump::looks_like_candump(first) {
             return Some(LogFormat::Candump);
@@ -253,8 +307,7 @@ impl LogFormat {
             Some("asc") => Some(LogFormat::Asc),
             Some("trc") => Some(LogFormat::Trc),
             Some("blf") => Some(LogFormat::Blf),
-            Some("csv") => Some(LogFormat::GvretCsv),
-            Some("log") => Some(LogFormat::Candump),
+            Some("crtd" | "crt") => Some(LogFormat::Crtd),
             _ => None,
         }
     }
@@ -285,10 +338,8 @@ pub fn open(path: &Path, format: Option<LogFormat>, options: ReadOptions) -> Res
         Some(f) => f,
         None => {
             let head = peek(&mut input).map_err(io_err)?;
-            LogFormat::detect(&head, path).ok_or_else(|| LogError::UnknownFormat {
-                file: Arc::clone(&name),
-                detail: describe_head(&head),
-            })?
+            LogFormat::detect(&head, path)
+                .ok_or_else(|| LogError::UnknownFormat { file: Arc::clone(&name), detail: describe_head(&head) })?
         }
     };
     from_reader(input, name, format, options)
@@ -304,9 +355,14 @@ pub fn from_reader(
     Ok(match format {
         LogFormat::Candump => Box::new(candump::CandumpReader::new(input, name, options)),
         LogFormat::Asc => Box::new(asc::AscReader::new(input, name, options)),
-        LogFormat::Trc => Box::new(trc::TrcReader::new(input, name, options)?),
+        LogFormat::Trc => Box::new(trc::TrcReader::new(input, name, options)),
         LogFormat::GvretCsv => Box::new(gvret::GvretReader::new(input, name, options)),
         LogFormat::Blf => Box::new(blf::BlfReader::new(input, name, options)?),
+        LogFormat::Crtd => Box::new(crtd::CrtdReader::new(input, name, options)),
+        LogFormat::BusMaster => Box::new(busmaster::BusMasterReader::new(input, name, options)),
+        LogFormat::Microchip => Box::new(microchip::MicrochipReader::new(input, name, options)),
+        LogFormat::GenericCsv => Box::new(generic_csv::GenericCsvReader::new(input, name, options)),
+        LogFormat::CarBus => Box::new(carbus::CarBusReader::new(input, name, options)),
     })
 }
 
