@@ -15,9 +15,10 @@
 //! the meaning of the time column. Frame types: `s` standard, `x` extended,
 //! `sr`/`xr` remote requests (the DLC is the requested length).
 //!
-//! Timestamps: the time column is `hours:minutes:seconds:fraction`, the
-//! fraction a decimal fraction of a second by its digit count (`992` is
-//! 992 ms as SavvyCAN writes it, `9420` is 942.0 ms as BUSMASTER writes it).
+//! Timestamps: the time column is `hours:minutes:seconds:fraction`. Four
+//! fraction digits are tenths of a millisecond, as BUSMASTER writes them
+//! (`9420` is 942.0 ms); one to three digits are milliseconds, as SavvyCAN's
+//! export writes them without leading zeros (`992` is 992 ms, `2` is 2 ms).
 //! In system mode it is the time of day: with the start date of the header it
 //! becomes Unix time, read as UTC (the log does not say which zone), moving
 //! to the next day when the time of day goes back. In absolute mode it is the
@@ -79,10 +80,16 @@ fn parse_clock(text: &[u8]) -> Option<u64> {
     let minutes = dec_u64(parts.next()?)?;
     let seconds = dec_u64(parts.next()?)?;
     let fraction = parts.next()?;
-    if parts.next().is_some() || minutes > 59 || seconds > 59 || fraction.is_empty() || fraction.len() > 9 {
+    if parts.next().is_some() || minutes > 59 || seconds > 59 {
         return None;
     }
-    let frac = dec_u64(fraction)? * 10u64.pow(9 - fraction.len() as u32);
+    // BUSMASTER writes four digits (0.1 ms units); SavvyCAN's export writes
+    // the milliseconds without leading zeros (`22:20:15:2` is 2 ms).
+    let frac = match fraction.len() {
+        4 => dec_u64(fraction)? * 100_000,
+        1..=3 => dec_u64(fraction)? * 1_000_000,
+        _ => return None,
+    };
     hours.checked_mul(3_600)?.checked_add(minutes * 60 + seconds)?.checked_mul(1_000_000_000)?.checked_add(frac)
 }
 
@@ -249,9 +256,10 @@ mod tests {
 
     #[test]
     fn decimal_and_relative() {
-        let out = read("***DEC***\n***RELATIVE MODE***\n0:0:1:5 Rx 1 291 s 2 255 16\n0:0:0:25 Rx 1 291 s 0");
+        let out = read("***DEC***\n***RELATIVE MODE***\n0:0:1:5 Rx 1 291 s 2 255 16\n0:0:0:2500 Rx 1 291 s 0");
         assert_eq!(frame(&out[2]).frame.data(), &[255, 16]);
-        assert_eq!(frame(&out[3]).time, Some(Timestamp::from_millis(1_750)));
+        assert_eq!(frame(&out[2]).time, Some(Timestamp::from_millis(1_005)), "unpadded milliseconds");
+        assert_eq!(frame(&out[3]).time, Some(Timestamp::from_millis(1_255)), "tenths of a millisecond");
     }
 
     #[test]

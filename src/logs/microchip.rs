@@ -93,6 +93,7 @@ fn parse_record(line: &[u8], buses: &mut Buses) -> Result<Parsed, LineError> {
     for (i, slot) in slots.iter_mut().enumerate() {
         let (byte_at, byte) = fields
             .next()
+            .filter(|(_, f)| !f.is_empty())
             .ok_or_else(|| LineError::malformed(line.len(), format!("expected {len} data bytes, found {i}")))?;
         *slot = prefixed_hex(byte).and_then(|b| u8::try_from(b).ok()).ok_or_else(|| {
             LineError::malformed(byte_at, format!("expected a data byte as 0x.., found `{}`", shown(byte)))
