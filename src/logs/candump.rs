@@ -109,6 +109,17 @@ fn parse_line(line: &[u8], buses: &mut Buses, state: &mut Candump) -> Result<Par
         state.after_error_frame = true;
         return Ok(Parsed::Nothing);
     }
+    if first == b'('
+        && let Some(record) = parse_log_fast(line, pos, buses)
+    {
+        return Ok(Parsed::Frame(record));
+    }
+    parse_general(line, pos, buses, state)
+}
+
+/// Any line, from its first non-blank byte at `pos`.
+fn parse_general(line: &[u8], mut pos: usize, buses: &mut Buses, state: &mut Candump) -> Result<Parsed, LineError> {
+    let first = line.get(pos).copied().unwrap_or(b' ');
     if line.get(pos..).is_some_and(|rest| rest.starts_with(b"DROPCOUNT:")) {
         return Ok(Parsed::NonFrame);
     }
@@ -147,6 +158,60 @@ fn parse_line(line: &[u8], buses: &mut Buses, state: &mut Candump) -> Result<Par
     };
     let bus = buses.intern(iface.text);
     Ok(Parsed::Frame(LogRecord { time, bus, frame, direction }))
+}
+
+/// The most common line, `(seconds.fraction) iface id#data` with a classic
+/// or error frame, read in one pass. `None` for anything else (or anything
+/// wrong): the general parser then reads the line and reports its errors.
+#[inline]
+fn parse_log_fast(line: &[u8], open: usize, buses: &mut Buses) -> Option<LogRecord> {
+    let rest = line.get(open + 1..)?;
+    let close = rest.iter().position(|&b| b == b')')?;
+    let nanos = parse_scaled(rest.get(..close)?, 9, b'.')?;
+    let mut i = open + close + 2;
+    let spaces = |i: &mut usize| {
+        let start = *i;
+        while line.get(*i) == Some(&b' ') {
+            *i += 1;
+        }
+        *i > start
+    };
+    if !spaces(&mut i) {
+        return None;
+    }
+    let iface_start = i;
+    while line.get(i).is_some_and(|&b| !is_space(b)) {
+        i += 1;
+    }
+    let iface = line.get(iface_start..i).filter(|name| !name.is_empty())?;
+    if !spaces(&mut i) {
+        return None;
+    }
+    let text = line.get(i..)?;
+    let hash = text.iter().position(|&b| b == b'#')?;
+    let raw = match hash {
+        3 | 8 => hex_u32(text.get(..hash)?)?,
+        _ => return None,
+    };
+    let hex = text.get(hash + 1..)?;
+    if hex.len() % 2 != 0 || hex.len() > 16 {
+        return None;
+    }
+    let mut data = [0u8; 8];
+    for (slot, pair) in data.iter_mut().zip(hex.chunks_exact(2)) {
+        *slot = hex_byte(pair)?;
+    }
+    let data = data.get(..hex.len() / 2)?;
+    let frame = if hash == 3 {
+        Frame::classic(CanId::standard(raw).ok()?, data).ok()?
+    } else if raw & CAN_RTR_EFF_FLAGS != 0 {
+        return None;
+    } else if raw & CAN_ERR_FLAG != 0 {
+        Frame::error(raw & !CAN_ERR_FLAG, data).ok()?
+    } else {
+        Frame::classic(CanId::extended(raw).ok()?, data).ok()?
+    };
+    Some(LogRecord { time: Some(Timestamp::from_nanos(nanos)), bus: buses.intern(iface), frame, direction: None })
 }
 
 /// `(seconds.fraction)` or `(YYYY-MM-DD HH:MM:SS.fraction)` at `open`; returns
@@ -546,6 +611,35 @@ mod tests {
         assert_eq!(p("DROPCOUNT: dropped 2 CAN frames on 'can0' socket (total drops 2)"), Parsed::NonFrame);
         assert!(matches!(p("  can0  20000004   [8]  00 00 00 00 00 00 00 00   ERRORFRAME"), Parsed::Frame(_)));
         assert_eq!(p("\tcontroller-problem{rx-error-warning}"), Parsed::Nothing);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        let lines = [
+            "(1436509052.249713) vcan0 044#2A366C2BBA",
+            "(0.1) can1 18EFC034#0102",
+            "(0.1)  can1   123#",
+            "(1.0) can0 20000080#0000000000000000",
+            "(46408.584930) can128 2E4#BE000000A9",
+            "(1.0) can0 800#00",
+            "(1.0) can0 123#0G",
+            "(1.0) can0 123#00 R",
+            "(1.0) can0 123##100",
+            "(1.0) can0 C0000000#00",
+            "(-1.0) can0 123#00",
+            "(1.0)can0 123#00",
+        ];
+        for line in lines {
+            let mut fast_buses = Buses::default();
+            let fast = parse_log_fast(line.as_bytes(), 0, &mut fast_buses);
+            let mut buses = Buses::default();
+            let general = parse_general(line.as_bytes(), 0, &mut buses, &mut Candump::default());
+            if let Some(record) = fast {
+                assert_eq!(general, Ok(Parsed::Frame(record)), "{line}");
+                assert_eq!(fast_buses.names(), buses.names());
+            }
+        }
+        assert!(parse_log_fast(b"(1.0) can0 123#00", 0, &mut Buses::default()).is_some());
     }
 
     #[test]

@@ -79,45 +79,57 @@ pub fn dec_u32(text: &[u8]) -> Option<u32> {
     dec_u64(text).and_then(|v| u32::try_from(v).ok())
 }
 
-/// `10^exp` for `exp <= 19`.
-const fn pow10(exp: u32) -> u64 {
-    let mut v = 1u64;
-    let mut i = 0;
-    while i < exp {
-        v *= 10;
+/// Powers of ten that fit a `u64`.
+const POW10: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        table[i] = table[i - 1] * 10;
         i += 1;
     }
-    v
-}
+    table
+};
 
 /// A non-negative decimal `int[.frac]` in units of `10^-scale`, exactly:
-/// `parse_scaled(b"1.5", 9)` is `1_500_000_000`. The decimal separator is
-/// `separator` (`.` almost everywhere, `,` in some Windows tools).
+/// `parse_scaled(b"1.5", 9, b'.')` is `1_500_000_000`. The decimal separator
+/// is `separator` (`.` almost everywhere, `,` in some Windows tools).
 ///
 /// Fraction digits beyond `scale` are accepted only when they are zeros, so
 /// nothing is ever rounded. `None` for anything else, including overflow.
 pub fn parse_scaled(text: &[u8], scale: u32, separator: u8) -> Option<u64> {
-    let (int, frac) = match text.iter().position(|&b| b == separator) {
-        Some(i) => (text.get(..i)?, text.get(i + 1..)?),
-        None => (text, &[][..]),
-    };
-    if int.is_empty() || (frac.is_empty() && int.len() != text.len()) {
+    let scale_pow = *POW10.get(scale as usize)?;
+    let mut whole = 0u64;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        whole = whole.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        i += 1;
+    }
+    if i == 0 {
         return None;
     }
-    let whole = dec_u64(int)?;
     let mut fraction = 0u64;
-    for (i, &b) in frac.iter().enumerate() {
-        if !b.is_ascii_digit() {
+    let mut digits = 0u32;
+    if let Some(&b) = text.get(i) {
+        if b != separator || i + 1 == text.len() {
             return None;
         }
-        let digit = u64::from(b - b'0');
-        if (i as u32) < scale {
-            fraction += digit * pow10(scale - 1 - i as u32);
-        } else if digit != 0 {
-            return None;
+        for &b in text.get(i + 1..).unwrap_or_default() {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            if digits < scale {
+                fraction = fraction * 10 + u64::from(b - b'0');
+                digits += 1;
+            } else if b != b'0' {
+                return None;
+            }
         }
     }
-    whole.checked_mul(pow10(scale))?.checked_add(fraction)
+    let fraction = fraction * POW10.get((scale - digits) as usize)?;
+    whole.checked_mul(scale_pow)?.checked_add(fraction)
 }
 
 /// Nanoseconds since 1970-01-01T00:00:00 UTC of a civil date and time, or
