@@ -9,8 +9,10 @@
 
     python_can_oracle.py write FORMAT SOURCE OUT
         Reads the candump log SOURCE with python-can and writes its messages to
-        OUT with python-can's writer for FORMAT (asc, trc, blf, candump), for
-        differential tests on files neither side wrote by hand.
+        OUT with python-can's writer for FORMAT (asc, trc, blf, blf-stored,
+        candump), for differential tests on files neither side wrote by hand.
+        BLF is written in 4 KiB containers so that objects span containers;
+        blf-stored leaves them uncompressed.
 """
 
 import gzip
@@ -65,15 +67,24 @@ def write(fmt: str, source: str, target: str) -> None:
     with open(source, "rt") as f:
         messages = list(CanutilsLogReader(f))
     kwargs = {}
+    if fmt == "blf-stored":
+        fmt = "blf"
+        kwargs["compression_level"] = 0
+    writer = WRITERS[fmt](target, **kwargs)
     if fmt == "blf":
         # Small containers so that objects span container boundaries.
-        WRITERS["blf"].max_container_size = 4096
-    with WRITERS[fmt](target, **kwargs) as writer:
-        for msg in messages:
-            if fmt in ("asc", "blf", "trc") and isinstance(msg.channel, str):
-                # These formats number channels; keep the order of first sight.
-                msg.channel = None
-            writer.on_message_received(msg)
+        writer.max_container_size = 4096
+    for msg in messages:
+        if fmt in ("asc", "blf", "trc") and isinstance(msg.channel, str):
+            # These formats number channels: write them all on the default one.
+            msg.channel = None
+        writer.on_message_received(msg)
+    if fmt == "blf":
+        # python-can 4.6.1's BLFWriter.stop() flushes one container only and
+        # loses the rest of its buffer; flush them all first.
+        while writer._buffer_size > 0:
+            writer._flush()
+    writer.stop()
 
 
 def main() -> None:

@@ -258,6 +258,7 @@ fn python_read(format: &str, path: &Path) -> (f64, Vec<Value>) {
 fn compare(format: &str, path: &Path, explained: &mut BTreeMap<&'static str, usize>) {
     let (offset, messages) = python_read(format, path);
     let ours = read_file(path, true);
+    assert!(ours.errors.is_empty(), "{}: {}", path.display(), ours.errors[0]);
     let channel_shift = i64::from(matches!(format, "asc" | "blf"));
     let mut expected = Vec::new();
     for m in &messages {
@@ -386,21 +387,23 @@ fn differential_on_files_python_can_writes() {
     std::fs::write(&source_path, source).expect("write source");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/python_can_oracle.py");
     let mut explained = BTreeMap::new();
-    for format in ["blf", "asc", "trc", "candump"] {
-        let out = work.join(format!("written.{format}"));
+    for (format, written) in
+        [("blf", "blf"), ("blf", "blf-stored"), ("asc", "asc"), ("trc", "trc"), ("candump", "candump")]
+    {
+        let out = work.join(format!("written.{written}"));
         let status = Command::new(python())
             .arg(&script)
-            .args(["write", format])
+            .args(["write", written])
             .arg(&source_path)
             .arg(&out)
             .stderr(std::process::Stdio::null())
             .status()
             .expect("run python");
-        assert!(status.success(), "python-can writing {format}");
+        assert!(status.success(), "python-can writing {written}");
         compare(format, &out, &mut explained);
     }
     // TRC: python-can's writer leaves out FD, remote and error frames.
-    assert_eq!(explained.get("frames compared"), Some(&(3006 * 3 + 3001)));
+    assert_eq!(explained.get("frames compared"), Some(&(3006 * 4 + 3001)));
     assert_eq!(explained.len(), 1, "{explained:?}");
 }
 

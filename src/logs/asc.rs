@@ -34,7 +34,8 @@
 //! error class: they become [`Frame::error`]`(0, [])`. `base dec` makes ids,
 //! DLCs and data bytes decimal. Lines that are events but not frames (start of
 //! measurement, statistics, chip status, J1939 transport summaries, `TxRq`
-//! transmit requests) are counted in [`FrameReader::non_frames`].
+//! transmit requests) are counted in
+//! [`FrameReader::non_frames`](crate::logs::FrameReader::non_frames).
 //!
 //! Bus names are the channel numbers as written (`"1"`). Timestamps are the
 //! seconds as written, relative to the start of the measurement; with
@@ -46,7 +47,7 @@
 
 use crate::frame::{CanId, FD_MAX_LEN, FdFlags, Frame, FrameError, dlc_to_fd_len};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, Token, Tokens, dec_u32, hex_u32, parse_scaled, shown, tokens};
+use crate::logs::text::{LineError, Token, Tokens, dec_u32, hex_u32, intern_bus, parse_scaled, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -109,7 +110,12 @@ fn parse_line(line: &[u8], state: &mut Asc, buses: &mut Buses) -> Result<Parsed,
     };
     if third.is("ErrorFrame") {
         let frame = Frame::error(0, &[]).map_err(|e| LineError::frame(third.start, e))?;
-        return Ok(Parsed::Frame(LogRecord { time, bus: buses.intern(second.text), frame, direction: None }));
+        return Ok(Parsed::Frame(LogRecord {
+            time,
+            bus: intern_bus(buses, second.text, second.start)?,
+            frame,
+            direction: None,
+        }));
     }
     let direction = match toks.next() {
         Some(t) if t.is("Rx") => Direction::Rx,
@@ -128,8 +134,8 @@ fn parse_line(line: &[u8], state: &mut Asc, buses: &mut Buses) -> Result<Parsed,
         ))?;
         let count = usize::from(dlc.min(8));
         let mut data = [0u8; 8];
-        read_bytes(&mut toks, &mut data[..count], state, dlc_tok.end())?;
-        Frame::classic(id, &data[..count]).map_err(|e| LineError::frame(kind.start, e))?
+        read_bytes(&mut toks, data.get_mut(..count).unwrap_or_default(), state, dlc_tok.end())?;
+        Frame::classic(id, data.get(..count).unwrap_or_default()).map_err(|e| LineError::frame(kind.start, e))?
     } else if kind.is("r") {
         let dlc = match toks.next() {
             Some(t) => match number(t.text, state) {
@@ -145,7 +151,12 @@ fn parse_line(line: &[u8], state: &mut Asc, buses: &mut Buses) -> Result<Parsed,
     } else {
         return Err(LineError::malformed(kind.start, format!("expected `d` or `r`, found `{}`", shown(kind.text))));
     };
-    Ok(Parsed::Frame(LogRecord { time, bus: buses.intern(second.text), frame, direction: Some(direction) }))
+    Ok(Parsed::Frame(LogRecord {
+        time,
+        bus: intern_bus(buses, second.text, second.start)?,
+        frame,
+        direction: Some(direction),
+    }))
 }
 
 /// Header lines: `date`, `base`, `internal events logged`, `Begin/End Triggerblock`.
@@ -211,7 +222,7 @@ fn parse_fd(
     let id_tok = toks.next().ok_or_else(|| missing("the id"))?;
     if id_tok.is("ErrorFrame") {
         let frame = Frame::error(0, &[]).map_err(|e| LineError::frame(id_tok.start, e))?;
-        let bus = buses.intern(channel.text);
+        let bus = intern_bus(buses, channel.text, channel.start)?;
         return Ok(Parsed::Frame(LogRecord { time, bus, frame, direction: Some(direction) }));
     }
     let id = parse_id(id_tok, state)?;
@@ -239,8 +250,8 @@ fn parse_fd(
         )
     })?;
     let mut data = [0u8; FD_MAX_LEN];
-    read_bytes(&mut toks, &mut data[..len], state, len_tok.end())?;
-    let data = &data[..len];
+    read_bytes(&mut toks, data.get_mut(..len).unwrap_or_default(), state, len_tok.end())?;
+    let data = data.get(..len).unwrap_or_default();
     let (_duration, _bits) = (toks.next(), toks.next());
     let flags = toks.next().and_then(|t| hex_u32(t.text));
     let frame = match flags {
@@ -268,7 +279,12 @@ fn parse_fd(
         }
     }
     .map_err(|e| LineError::frame(id_tok.start, e))?;
-    Ok(Parsed::Frame(LogRecord { time, bus: buses.intern(channel.text), frame, direction: Some(direction) }))
+    Ok(Parsed::Frame(LogRecord {
+        time,
+        bus: intern_bus(buses, channel.text, channel.start)?,
+        frame,
+        direction: Some(direction),
+    }))
 }
 
 /// An id in the file's base, `x` suffix for extended ids.

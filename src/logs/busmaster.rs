@@ -30,7 +30,7 @@
 
 use crate::frame::{CanId, Frame, FrameError};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, Token, dec_u32, dec_u64, hex_u32, shown, tokens, unix_nanos};
+use crate::logs::text::{LineError, Token, dec_u32, dec_u64, hex_u32, intern_bus, shown, tokens, unix_nanos};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -166,7 +166,7 @@ impl BusMaster {
         if let Some(t) = toks.next() {
             return Err(LineError::malformed(t.start, "unexpected text after the data bytes"));
         }
-        let bus = buses.intern(channel.text);
+        let bus = intern_bus(buses, channel.text, channel.start)?;
         Ok(Parsed::Frame(LogRecord {
             time: Some(Timestamp::from_nanos(nanos)),
             bus,

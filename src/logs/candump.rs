@@ -56,8 +56,8 @@
 use crate::frame::{CanId, FD_MAX_LEN, FdFlags, Frame};
 use crate::logs::outcome::Parsed;
 use crate::logs::text::{
-    LineError, NEGATIVE_TIME, Token, dec_u64, hex_byte, hex_digit, hex_u32, is_space, parse_scaled, shown, tokens_from,
-    unix_nanos,
+    LineError, NEGATIVE_TIME, Token, dec_u64, hex_byte, hex_digit, hex_u32, intern_bus, is_space, parse_scaled, shown,
+    tokens_from, unix_nanos,
 };
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
@@ -156,7 +156,7 @@ fn parse_general(line: &[u8], mut pos: usize, buses: &mut Buses, state: &mut Can
         state.after_error_frame = frame.is_error();
         (frame, direction)
     };
-    let bus = buses.intern(iface.text);
+    let bus = intern_bus(buses, iface.text, iface.start)?;
     Ok(Parsed::Frame(LogRecord { time, bus, frame, direction }))
 }
 
@@ -211,7 +211,12 @@ fn parse_log_fast(line: &[u8], open: usize, buses: &mut Buses) -> Option<LogReco
     } else {
         Frame::classic(CanId::extended(raw).ok()?, data).ok()?
     };
-    Some(LogRecord { time: Some(Timestamp::from_nanos(nanos)), bus: buses.intern(iface), frame, direction: None })
+    Some(LogRecord {
+        time: Some(Timestamp::from_nanos(nanos)),
+        bus: intern_bus(buses, iface, iface_start).ok()?,
+        frame,
+        direction: None,
+    })
 }
 
 /// `(seconds.fraction)` or `(YYYY-MM-DD HH:MM:SS.fraction)` at `open`; returns
@@ -600,6 +605,9 @@ mod tests {
         ] {
             err(bad);
         }
+        let long_name = format!("(1.0) {} 123#00", "x".repeat(65));
+        assert!(matches!(err(&long_name).problem, crate::logs::text::Problem::Malformed(ref m) if m.contains("bus name")));
+        assert!(one(&format!("(1.0) {} 123#00", "x".repeat(64))).is_ok());
     }
 
     #[test]

@@ -22,7 +22,7 @@
 
 use crate::frame::{CanId, Frame, FrameError, MAX_STANDARD_ID};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, dec_u32, dec_u64, hex_byte, hex_u32, shown, tokens};
+use crate::logs::text::{LineError, dec_u32, dec_u64, hex_byte, hex_u32, intern_bus, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -118,7 +118,7 @@ fn parse_record(line: &[u8], version: u32, buses: &mut Buses) -> Result<Parsed, 
     let frame = Frame::classic(id, data.get(..len).unwrap_or_default()).map_err(|e| LineError::frame(len_at, e))?;
     Ok(Parsed::Frame(LogRecord {
         time: Some(Timestamp::from_nanos(nanos)),
-        bus: buses.intern(bus),
+        bus: intern_bus(buses, bus, bus_at)?,
         frame,
         direction: None,
     }))

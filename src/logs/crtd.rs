@@ -23,7 +23,7 @@
 
 use crate::frame::{CanId, Frame};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, NEGATIVE_TIME, hex_byte, hex_u32, parse_scaled, shown, tokens};
+use crate::logs::text::{LineError, NEGATIVE_TIME, hex_byte, hex_u32, intern_bus, parse_scaled, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -97,7 +97,7 @@ fn parse_line(line: &[u8], buses: &mut Buses) -> Result<Parsed, LineError> {
     }
     let frame =
         Frame::classic(id, data.get(..len).unwrap_or_default()).map_err(|e| LineError::frame(id_tok.start, e))?;
-    let bus = buses.intern(if bus.is_empty() { b"1" } else { bus });
+    let bus = intern_bus(buses, if bus.is_empty() { b"1" } else { bus }, kind.start)?;
     Ok(Parsed::Frame(LogRecord { time: Some(Timestamp::from_nanos(nanos)), bus, frame, direction: Some(direction) }))
 }
 

@@ -22,7 +22,7 @@
 
 use crate::frame::{CanId, Frame};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, NEGATIVE_TIME, dec_u32, dec_u64, hex_u32, shown};
+use crate::logs::text::{LineError, NEGATIVE_TIME, dec_u32, dec_u64, hex_u32, intern_bus, shown};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -141,7 +141,7 @@ fn parse_line(line: &[u8], columns: &mut Option<Columns>, buses: &mut Buses) -> 
             if field.is_empty() {
                 return Err(LineError::malformed(at, "expected the bus number"));
             }
-            bus = Some(field);
+            bus = Some((at, field));
         } else if i == cols.len {
             let n = dec_u32(field).ok_or_else(|| {
                 LineError::malformed(at, format!("expected the data length, found `{}`", shown(field)))
@@ -166,7 +166,7 @@ fn parse_line(line: &[u8], columns: &mut Option<Columns>, buses: &mut Buses) -> 
     let time = time.ok_or_else(|| missing("Time Stamp"))?;
     let (id_at, raw_id) = id.ok_or_else(|| missing("ID"))?;
     let extended = extended.ok_or_else(|| missing("Extended"))?;
-    let bus = bus.ok_or_else(|| missing("Bus"))?;
+    let (bus_at, bus) = bus.ok_or_else(|| missing("Bus"))?;
     let (len_at, len) = len.ok_or_else(|| missing("LEN"))?;
     if count < len.min(8) {
         return Err(LineError::malformed(last_end, format!("expected {len} data bytes, found {count}")));
@@ -178,7 +178,7 @@ fn parse_line(line: &[u8], columns: &mut Option<Columns>, buses: &mut Buses) -> 
         Frame::classic(id, data.get(..len).unwrap_or_default())
     }
     .map_err(|e| LineError::frame(len_at, e))?;
-    Ok(Parsed::Frame(LogRecord { time: Some(time), bus: buses.intern(bus), frame, direction }))
+    Ok(Parsed::Frame(LogRecord { time: Some(time), bus: intern_bus(buses, bus, bus_at)?, frame, direction }))
 }
 
 #[cfg(test)]

@@ -1,25 +1,35 @@
-//! Readers for CAN captures: candump, Vector ASC, PEAK TRC, SavvyCAN GVRET CSV
-//! and Vector BLF, behind one streaming interface.
+//! Readers for CAN captures behind one streaming interface: Linux candump,
+//! Vector ASC and BLF, PEAK TRC (1.0 to 2.1), SavvyCAN's GVRET CSV, and the
+//! other exports of SavvyCAN (CRTD, BUSMASTER, Microchip, generic ID/data CSV,
+//! CARBUS Analyzer).
 //!
 //! Every reader is an iterator of [`LogRecord`]s that reads its input
 //! incrementally (never the whole file at once) and owns a [`Buses`] table that
 //! maps the log's interface or channel names to small [`BusId`]s, so a record
-//! is a `Copy` value and the per-frame path allocates nothing.
+//! is a `Copy` value and the per-frame path allocates nothing. [`open`] picks
+//! the reader from the content ([`LogFormat::detect`]) and gunzips on the fly.
 //!
 //! Invariants:
 //! - records come out in file order, each with the frame exactly as the file
 //!   states it (a frame that is invalid for its kind is an error, never
 //!   silently fixed);
-//! - a malformed record is an `Err` naming file, line (or byte offset for binary
-//!   formats) and what was expected; with [`ReadOptions::lenient`] it is skipped
-//!   and counted in [`FrameReader::skipped`] instead, and reading goes on;
+//! - a malformed record is an `Err` naming file, line and column (or byte
+//!   offset for binary formats) and what was expected; with
+//!   [`ReadOptions::lenient`] it is skipped and counted in
+//!   [`FrameReader::skipped`] instead, and reading goes on;
+//! - records the format defines that are not frames (statistics, status
+//!   changes, events) are counted in [`FrameReader::non_frames`];
 //! - after an I/O error the reader yields `None`;
-//! - gzip-compressed input (magic `1f 8b`) is decompressed transparently.
+//! - gzip-compressed input (magic `1f 8b`) is decompressed transparently by
+//!   [`open`].
 //!
-//! Timestamps are given as the file states them: absolute Unix time for candump
-//! and GVRET (microseconds since the logger started, which SavvyCAN writes),
-//! relative to the start of measurement for ASC and TRC. Each reader's module
-//! documents its exact convention.
+//! Timestamps are given as the file states them, in nanoseconds, parsed
+//! exactly (never through floating point): Unix time for candump `-l` and
+//! absolute ascii output, time since the logger started for GVRET, CRTD and
+//! Microchip, time since the start of measurement for ASC, BLF and TRC (the
+//! header's start time is not added). Error frames of formats that do not
+//! record SocketCAN error classes (ASC, BLF, TRC) are `Frame::error(0, [])`.
+//! Each reader's module documents its exact conventions and decisions.
 
 use std::fmt;
 use std::fs::File;

@@ -25,6 +25,20 @@ pub const MAX_LINE: usize = 64 * 1024;
 pub const NEGATIVE_TIME: &str =
     "negative timestamp (the logger's clock went below zero): a time before the epoch cannot be represented";
 
+/// The longest interface or channel name accepted (SocketCAN names have at
+/// most 15 bytes; the bound keeps a hostile file from filling the bus table
+/// with huge names).
+pub const MAX_BUS_NAME: usize = 64;
+
+/// Interns the bus name `name` (which starts at byte `offset` of the line),
+/// refusing names longer than [`MAX_BUS_NAME`].
+pub fn intern_bus(buses: &mut crate::logs::Buses, name: &[u8], offset: usize) -> Result<crate::logs::BusId, LineError> {
+    if name.len() > MAX_BUS_NAME {
+        return Err(LineError::malformed(offset, format!("bus name longer than {MAX_BUS_NAME} bytes")));
+    }
+    Ok(buses.intern(name))
+}
+
 /// Value of an ASCII hex digit, or `0xFF`.
 const HEX_VALUE: [u8; 256] = {
     let mut table = [0xFFu8; 256];
@@ -199,7 +213,7 @@ impl LineError {
 pub fn shown(text: &[u8]) -> String {
     let text = String::from_utf8_lossy(text);
     match text.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
+        Some((cut, _)) => format!("{}...", text.get(..cut).unwrap_or_default()),
         None => text.into_owned(),
     }
 }

@@ -36,7 +36,9 @@
 
 use crate::frame::{CanId, FD_MAX_LEN, FdFlags, Frame, dlc_to_fd_len};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, Token, Tokens, dec_u32, hex_byte, hex_u32, parse_scaled, shown, tokens};
+use crate::logs::text::{
+    LineError, Token, Tokens, dec_u32, hex_byte, hex_u32, intern_bus, parse_scaled, shown, tokens,
+};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -275,12 +277,12 @@ fn parse_v1(mut toks: Tokens<'_>, version: TrcVersion, buses: &mut Buses, end: u
             toks = toks_for_data;
         }
     }
-    let bus = bus_tok.map_or(b"1".as_slice(), |t| t.text);
+    let (bus, bus_at) = bus_tok.map_or((b"1".as_slice(), 0), |t| (t.text, t.start));
     let frame = if error {
         // PEAK's error description (error code as id, direction, ECC and
         // counters as data) has no SocketCAN equivalent.
         let mut detail = [0u8; 8];
-        read_bytes(&mut toks, &mut detail[..len], len_tok.end())?;
+        read_bytes(&mut toks, detail.get_mut(..len).unwrap_or_default(), len_tok.end())?;
         Frame::error(0, &[])
     } else {
         let id = parse_id(id_tok)?;
@@ -288,12 +290,12 @@ fn parse_v1(mut toks: Tokens<'_>, version: TrcVersion, buses: &mut Buses, end: u
             Frame::remote(id, len as u8)
         } else {
             let mut data = [0u8; 8];
-            read_bytes(&mut toks, &mut data[..len], len_tok.end())?;
-            Frame::classic(id, &data[..len])
+            read_bytes(&mut toks, data.get_mut(..len).unwrap_or_default(), len_tok.end())?;
+            Frame::classic(id, data.get(..len).unwrap_or_default())
         }
     }
     .map_err(|e| LineError::frame(id_tok.start, e))?;
-    Ok(Parsed::Frame(LogRecord { time, bus: buses.intern(bus), frame, direction }))
+    Ok(Parsed::Frame(LogRecord { time, bus: intern_bus(buses, bus, bus_at)?, frame, direction }))
 }
 
 /// Versions 2.0 and 2.1, by the `$COLUMNS` of the header.
@@ -375,8 +377,8 @@ fn parse_v2(line: &[u8], state: &Trc, buses: &mut Buses) -> Result<Parsed, LineE
         if fd { Frame::fd(id, data, FdFlags { brs, esi }) } else { Frame::classic(id, data) }
     }
     .map_err(|e| LineError::frame(len_tok.start, e))?;
-    let bus = bus.map_or(b"1".as_slice(), |t| t.text);
-    Ok(Parsed::Frame(LogRecord { time, bus: buses.intern(bus), frame, direction }))
+    let (bus, bus_at) = bus.map_or((b"1".as_slice(), 0), |t| (t.text, t.start));
+    Ok(Parsed::Frame(LogRecord { time, bus: intern_bus(buses, bus, bus_at)?, frame, direction }))
 }
 
 /// An `ER` line: the id column is empty (2.0) or `-` (2.1), the direction
@@ -400,8 +402,8 @@ fn parse_v2_error(
         }
     };
     let frame = Frame::error(0, &[]).map_err(|e| LineError::frame(after, e))?;
-    let bus = bus.map_or(b"1".as_slice(), |t| t.text);
-    Ok(Parsed::Frame(LogRecord { time, bus: buses.intern(bus), frame, direction: Some(direction) }))
+    let (bus, bus_at) = bus.map_or((b"1".as_slice(), 0), |t| (t.text, t.start));
+    Ok(Parsed::Frame(LogRecord { time, bus: intern_bus(buses, bus, bus_at)?, frame, direction: Some(direction) }))
 }
 
 #[cfg(test)]
