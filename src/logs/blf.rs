@@ -171,18 +171,20 @@ impl BlfReader {
         Ok(true)
     }
 
-    /// Reads `len` bytes into `self.compressed` or `self.scratch`.
+    /// Reads `len` bytes into `self.compressed` or `self.scratch`. The buffer
+    /// grows with the bytes actually read, not with the size the file claims.
     fn read_body(&mut self, len: usize, into_scratch: bool, what: &str) -> Result<(), Fault> {
         let mut buf = std::mem::take(if into_scratch { &mut self.scratch } else { &mut self.compressed });
         buf.clear();
-        buf.resize(len, 0);
-        let result = self.read_exact_or_end(&mut buf, what);
+        let result = (&mut self.input).take(len as u64).read_to_end(&mut buf);
+        let read = buf.len();
         *(if into_scratch { &mut self.scratch } else { &mut self.compressed }) = buf;
-        match result? {
-            true => Ok(()),
-            false if len == 0 => Ok(()),
-            false => Err(Fault::Structure(Place::File(self.file_pos), format!("file ends before {what}"))),
+        result.map_err(Fault::Io)?;
+        self.file_pos += read as u64;
+        if read < len {
+            return Err(Fault::Structure(Place::File(self.file_pos), format!("file ends before {what}")));
         }
+        Ok(())
     }
 
     fn read_file_header(&mut self) -> Result<(), Fault> {
@@ -205,7 +207,7 @@ impl BlfReader {
             (field(0), field(1), field(3), field(4), field(5), field(6), field(7))
         {
             self.start_time =
-                crate::logs::text::unix_nanos(y, mo, d, h, mi, s, ms * 1_000_000).map(Timestamp::from_nanos);
+                crate::logs::number::unix_nanos(y, mo, d, h, mi, s, ms * 1_000_000).map(Timestamp::from_nanos);
         }
         Ok(())
     }

@@ -29,8 +29,9 @@
 //! panic.
 
 use crate::frame::{CanId, Frame, FrameError};
+use crate::logs::number::{dec_u32, dec_u64, hex_u32, unix_nanos};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, Token, dec_u32, dec_u64, hex_u32, intern_bus, shown, tokens, unix_nanos};
+use crate::logs::text::{LineError, Token, intern_bus, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;

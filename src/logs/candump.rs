@@ -54,11 +54,9 @@
 //! buffer is reused, interface names are interned); no input can panic.
 
 use crate::frame::{CanId, FD_MAX_LEN, FdFlags, Frame};
+use crate::logs::number::{dec_u64, hex_byte, hex_digit, hex_u32, parse_scaled, unix_nanos};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{
-    LineError, NEGATIVE_TIME, Token, dec_u64, hex_byte, hex_digit, hex_u32, intern_bus, is_space, parse_scaled, shown,
-    tokens_from, unix_nanos,
-};
+use crate::logs::text::{LineError, NEGATIVE_TIME, Token, intern_bus, is_space, shown, tokens_from};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
@@ -606,7 +604,9 @@ mod tests {
             err(bad);
         }
         let long_name = format!("(1.0) {} 123#00", "x".repeat(65));
-        assert!(matches!(err(&long_name).problem, crate::logs::text::Problem::Malformed(ref m) if m.contains("bus name")));
+        assert!(
+            matches!(err(&long_name).problem, crate::logs::text::Problem::Malformed(ref m) if m.contains("bus name"))
+        );
         assert!(one(&format!("(1.0) {} 123#00", "x".repeat(64))).is_ok());
     }
 

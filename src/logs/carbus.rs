@@ -21,8 +21,9 @@
 //! no input can panic.
 
 use crate::frame::{CanId, Frame, FrameError, MAX_STANDARD_ID};
+use crate::logs::number::{dec_u32, dec_u64, hex_byte, hex_u32};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, dec_u32, dec_u64, hex_byte, hex_u32, intern_bus, shown, tokens};
+use crate::logs::text::{LineError, intern_bus, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, LogFormat, LogRecord};
 use crate::time::Timestamp;

@@ -22,8 +22,9 @@
 //! panic.
 
 use crate::frame::{CanId, Frame};
+use crate::logs::number::{hex_byte, hex_u32, parse_scaled};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, NEGATIVE_TIME, hex_byte, hex_u32, intern_bus, parse_scaled, shown, tokens};
+use crate::logs::text::{LineError, NEGATIVE_TIME, intern_bus, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;

@@ -16,8 +16,9 @@
 //! panic.
 
 use crate::frame::{CanId, Frame, FrameError, MAX_STANDARD_ID};
+use crate::logs::number::{hex_byte, hex_u32};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, hex_byte, hex_u32, shown, tokens_from};
+use crate::logs::text::{LineError, shown, tokens_from};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, LogFormat, LogRecord};
 

@@ -21,8 +21,9 @@
 //! panic.
 
 use crate::frame::{CanId, Frame};
+use crate::logs::number::{dec_u32, dec_u64, hex_u32};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, NEGATIVE_TIME, dec_u32, dec_u64, hex_u32, intern_bus, shown};
+use crate::logs::text::{LineError, NEGATIVE_TIME, intern_bus, shown};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;

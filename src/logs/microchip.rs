@@ -23,8 +23,9 @@
 //! panic.
 
 use crate::frame::{CanId, Frame, FrameError, MAX_STANDARD_ID};
+use crate::logs::number::{dec_u32, dec_u64, hex_u32};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{LineError, NEGATIVE_TIME, dec_u32, dec_u64, hex_u32, shown};
+use crate::logs::text::{LineError, NEGATIVE_TIME, shown};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;

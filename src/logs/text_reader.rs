@@ -9,8 +9,9 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
+use crate::logs::line_reader::LineReader;
 use crate::logs::outcome::{Parsed, Tally};
-use crate::logs::text::{LineError, LineReader};
+use crate::logs::text::LineError;
 use crate::logs::{Buses, FrameReader, LogError, LogFormat, LogRecord, ReadOptions};
 
 /// The line parser of one text format, with whatever it must remember

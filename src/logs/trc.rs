@@ -35,10 +35,9 @@
 //! panic. The header is read as it comes (it is the `;` lines at the top).
 
 use crate::frame::{CanId, FD_MAX_LEN, FdFlags, Frame, dlc_to_fd_len};
+use crate::logs::number::{dec_u32, hex_byte, hex_u32, parse_scaled};
 use crate::logs::outcome::Parsed;
-use crate::logs::text::{
-    LineError, Token, Tokens, dec_u32, hex_byte, hex_u32, intern_bus, parse_scaled, shown, tokens,
-};
+use crate::logs::text::{LineError, Token, Tokens, intern_bus, shown, tokens};
 use crate::logs::text_reader::{LineFormat, TextReader};
 use crate::logs::{Buses, Direction, LogFormat, LogRecord};
 use crate::time::Timestamp;
