@@ -8,6 +8,8 @@
 //! - [`diagnostic`]: errors and warnings that point at file, line and column;
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
 //! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
+//! - [`logs`]: streaming readers of CAN captures (candump, Vector ASC and
+//!   BLF, PEAK TRC, SavvyCAN GVRET CSV);
 //! - [`e2e`]: end-to-end protection of payloads (checksums, alive counters);
 //! - [`rules`]: rule files, compiled into lookup tables;
 //! - [`engine`]: the pure engine that decides on every frame;
@@ -21,6 +23,7 @@ pub mod diagnostic;
 pub mod e2e;
 pub mod engine;
 pub mod frame;
+pub mod logs;
 pub mod replay;
 pub mod rules;
 pub mod time;
