@@ -125,7 +125,11 @@ impl Replayer {
             let Some((bus, port)) = m.split_once('=') else { return Err(ReplayError::BadMapping(m.clone())) };
             let Some(pid) = rules.port_by_name(port) else {
                 let known: Vec<&str> = rules.ports.iter().map(|p| p.name.as_str()).collect();
-                return Err(ReplayError::UnknownPort { bus: bus.to_owned(), port: port.to_owned(), known: known.join(", ") });
+                return Err(ReplayError::UnknownPort {
+                    bus: bus.to_owned(),
+                    port: port.to_owned(),
+                    known: known.join(", "),
+                });
             };
             mappings.push((bus.to_owned(), pid));
         }

@@ -314,7 +314,11 @@ impl ReportBuilder {
         let existing = if id.is_extended() {
             self.extended.get(&(port, id.raw())).copied()
         } else {
-            self.standard.get(port.0 as usize).and_then(|t| t.get(id.raw() as usize)).copied().filter(|&i| i != u32::MAX)
+            self.standard
+                .get(port.0 as usize)
+                .and_then(|t| t.get(id.raw() as usize))
+                .copied()
+                .filter(|&i| i != u32::MAX)
         };
         if let Some(i) = existing {
             return i as usize;
@@ -451,7 +455,12 @@ impl ReportBuilder {
         self.events_total += 1;
         *self.events_by_kind.entry(e.kind.name()).or_insert(0) += 1;
         if let EventKind::ModeChanged(c) = e.kind {
-            self.modes.push(ModeTransition { t: c.time.as_secs_f64(), from: c.from.name(), to: c.to.name(), cause: self.cause(c.cause) });
+            self.modes.push(ModeTransition {
+                t: c.time.as_secs_f64(),
+                from: c.from.name(),
+                to: c.to.name(),
+                cause: self.cause(c.cause),
+            });
         }
         let detail = self.detail(&e.kind);
         if !matches!(e.kind, EventKind::Suppressed { .. }) {
@@ -570,9 +579,18 @@ impl ReportBuilder {
                 .ports
                 .iter()
                 .zip(&counters.ports)
-                .map(|(p, c)| PortReport { name: p.name.clone(), received: c.received, dropped: c.dropped, sent: c.sent })
+                .map(|(p, c)| PortReport {
+                    name: p.name.clone(),
+                    received: c.received,
+                    dropped: c.dropped,
+                    sent: c.sent,
+                })
                 .collect(),
-            unmapped_buses: self.unmapped.iter().map(|(bus, frames)| BusCount { bus: bus.clone(), frames: *frames }).collect(),
+            unmapped_buses: self
+                .unmapped
+                .iter()
+                .map(|(bus, frames)| BusCount { bus: bus.clone(), frames: *frames })
+                .collect(),
             modes: self.modes,
             events: EventsReport {
                 total: self.events_total,

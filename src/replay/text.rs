@@ -12,7 +12,14 @@ const LISTED: usize = 15;
 pub fn summary(r: &ReplayReport) -> String {
     let mut s = String::new();
     let pct = |n: u64| if r.frames == 0 { 0.0 } else { 100.0 * n as f64 / r.frames as f64 };
-    let _ = writeln!(s, "replay with rules \"{}\": {:.3} s of capture, from {:.6} to {:.6}", r.rules, (r.end - r.start).max(0.0), r.start, r.end);
+    let _ = writeln!(
+        s,
+        "replay with rules \"{}\": {:.3} s of capture, from {:.6} to {:.6}",
+        r.rules,
+        (r.end - r.start).max(0.0),
+        r.start,
+        r.end
+    );
     let _ = writeln!(
         s,
         "frames: {}   forwarded: {} ({:.2}%)   dropped: {} ({:.2}%)   unmapped: {}   final mode: {}",
@@ -33,7 +40,14 @@ pub fn summary(r: &ReplayReport) -> String {
     if !r.reasons.is_empty() {
         let _ = writeln!(s, "\ndrops by reason:");
         for reason in &r.reasons {
-            let _ = writeln!(s, "  {:<22} {:<13} {:>10}  {:>6.2}%", reason.reason, reason.layer, reason.count, pct(reason.count));
+            let _ = writeln!(
+                s,
+                "  {:<22} {:<13} {:>10}  {:>6.2}%",
+                reason.reason,
+                reason.layer,
+                reason.count,
+                pct(reason.count)
+            );
         }
     }
     let mut dropped_ids: Vec<_> = r.ids.iter().filter(|i| i.dropped > 0).collect();
@@ -65,7 +79,11 @@ pub fn summary(r: &ReplayReport) -> String {
     for m in &r.modes {
         let _ = writeln!(s, "  {:>17.6}  {} -> {}  ({})", m.t, m.from, m.to, m.cause);
     }
-    let _ = writeln!(s, "\nsecurity events: {} (held back by the event rate limit: {}, lost: {})", r.events.total, r.events.suppressed, r.events.lost);
+    let _ = writeln!(
+        s,
+        "\nsecurity events: {} (held back by the event rate limit: {}, lost: {})",
+        r.events.total, r.events.suppressed, r.events.lost
+    );
     for g in r.events.top.iter().take(LISTED) {
         let id = g.id.map(|i| format!(" id {i:#X}")).unwrap_or_default();
         let port = g.port.as_deref().map(|p| format!(" on {p}")).unwrap_or_default();

@@ -1,0 +1,55 @@
+//! Command-line interface: parses arguments with clap and hands each
+//! subcommand to its module. No logic lives here that the library could hold.
+
+mod check;
+mod dbc;
+mod decode;
+mod output;
+mod replay;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// bulkhead: a vehicle gateway firewall for CAN, CAN FD and an authenticated
+/// Ethernet link. It parses every frame against the vehicle's DBC files and
+/// forwards only what a default-deny rule set allows.
+#[derive(Parser)]
+#[command(name = "bulkhead", version, about, long_about = None, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode captures into named signals, one JSON line (or table row) per frame.
+    Decode(decode::Args),
+    /// Parse DBC files and summarize them; exits 0 only if every file parses.
+    Dbc(dbc::Args),
+    /// Compile rule files with their DBC files and report every problem.
+    Check(check::Args),
+    /// Feed captures through the engine with their own timestamps and report verdicts.
+    Replay(replay::Args),
+}
+
+/// Runs the command line; the exit code says whether it succeeded.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(a) => decode::run(a),
+        Command::Dbc(a) => dbc::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Replay(a) => replay::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
