@@ -196,7 +196,7 @@ impl Replayer {
             sink.frame(&outcome)?;
             self.index += 1;
             in_file += 1;
-            if in_file % 65_536 == 0 {
+            if in_file.is_multiple_of(65_536) {
                 progress(self.index);
             }
         }

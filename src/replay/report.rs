@@ -243,6 +243,9 @@ pub struct IdSeries {
     pub dropped: Vec<u64>,
 }
 
+/// Groups events by (kind, detail, port, id).
+type EventKey = (&'static str, String, Option<PortId>, Option<CanId>);
+
 #[derive(Clone, Debug)]
 struct IdStats {
     port: PortId,
@@ -276,7 +279,7 @@ pub struct ReportBuilder {
     modes: Vec<ModeTransition>,
     events_total: u64,
     events_by_kind: BTreeMap<&'static str, u64>,
-    event_groups: BTreeMap<(&'static str, String, Option<PortId>, Option<CanId>), u64>,
+    event_groups: BTreeMap<EventKey, u64>,
     events_first: Vec<EventEntry>,
     transmitted: u64,
 }
