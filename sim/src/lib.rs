@@ -1,0 +1,16 @@
+//! The simulated vehicle of bulkhead: the reference car's ECUs sending their
+//! cyclic messages with counters and checksums, a drive scenario (parked,
+//! charging, driving at varying speed), and a hostile head unit with the
+//! attacks of the threat model. Scenarios are TOML files in `sim/scenarios/`.
+//!
+//! - [`scenario`]: the scenario file format;
+//! - [`vehicle`]: the physics behind the signals;
+//! - [`traffic`]: every frame in time order, labelled genuine, request or attack;
+//! - [`record`]: the traffic as a candump capture plus a labels file.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod record;
+pub mod scenario;
+pub mod traffic;
+pub mod vehicle;

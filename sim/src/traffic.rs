@@ -1,0 +1,467 @@
+//! The traffic of the simulated vehicle, frame by frame, in virtual time.
+//!
+//! [`Traffic`] is an iterator of [`SimFrame`]s in time order: every cyclic
+//! message of the trusted buses' DBCs at its `GenMsgCycleTime` (with jitter),
+//! sent by the ECU the DBC names; the head unit's legitimate requests; and the
+//! scenario's attacks. Frames carry the alive counters and checksums the rules
+//! expect (the same [`Slot::protect`](bulkhead::rules::Slot::protect) the
+//! gateway verifies with), so a frame is only refused when the scenario makes
+//! it so. The same scenario and seed always give the same frames.
+//!
+//! Every frame has a [`Label`] saying where it came from, so a test can check
+//! the gateway's verdict on each attack frame and each genuine one.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use bulkhead::codec::MessageCodec;
+use bulkhead::frame::{CanId, FdFlags, Frame};
+use bulkhead::rules::{CompiledRules, PortId, Trust};
+use bulkhead::time::Timestamp;
+
+use crate::scenario::{Attack, AttackKind, Scenario};
+use crate::vehicle::Model;
+
+/// Where a frame came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Label {
+    /// A cyclic message of a vehicle ECU.
+    Genuine,
+    /// A legitimate request of the head unit.
+    Request,
+    /// An attack of the given kind.
+    Attack(AttackKind),
+}
+
+impl Label {
+    /// `genuine`, `request`, or the attack kind's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Label::Genuine => "genuine",
+            Label::Request => "request",
+            Label::Attack(kind) => kind.name(),
+        }
+    }
+}
+
+/// One frame of the simulation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SimFrame {
+    /// When it is sent.
+    pub time: Timestamp,
+    /// The gateway port it arrives on.
+    pub port: PortId,
+    /// The frame.
+    pub frame: Frame,
+    /// Where it came from.
+    pub label: Label,
+}
+
+/// Why a scenario cannot run on these rules.
+#[derive(Debug, thiserror::Error)]
+pub enum TrafficError {
+    /// A port the scenario needs is missing from the rules.
+    #[error("the rules have no port `{0}` (the scenario needs it)")]
+    NoPort(String),
+    /// A message the scenario names is not in the port's DBCs.
+    #[error("{what}: port `{port}` has no message `{message}` in its DBC files")]
+    NoMessage {
+        /// Which scenario entry.
+        what: String,
+        /// The port.
+        port: String,
+        /// The message.
+        message: String,
+    },
+    /// A signal value cannot be encoded.
+    #[error("{what}: {message}.{signal} = {value}: {error}")]
+    BadValue {
+        /// Which scenario entry.
+        what: String,
+        /// The message.
+        message: String,
+        /// The signal.
+        signal: String,
+        /// The value.
+        value: f64,
+        /// Why.
+        error: String,
+    },
+}
+
+/// A small deterministic generator (xorshift64*): the simulation must not
+/// depend on a random crate's version to stay reproducible.
+#[derive(Clone, Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Source {
+    /// A cyclic ECU message: its nominal next time and period, in ns from the start.
+    Cyclic { port: PortId, codec: Arc<MessageCodec>, fd: bool, nominal: u64, period: u64 },
+    /// A legitimate request (index into the scenario).
+    Request(usize),
+    /// An attack (index into the scenario) and how many frames it sent.
+    Attack { index: usize, sent: u64 },
+}
+
+/// The generator.
+pub struct Traffic {
+    rules: Arc<CompiledRules>,
+    scenario: Scenario,
+    model: Model,
+    rng: Rng,
+    start: Timestamp,
+    end: u64,
+    queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
+    sources: Vec<Source>,
+    seq: u64,
+    counters: HashMap<(PortId, CanId), u64>,
+    last_request: Option<(PortId, Frame)>,
+    ivi: PortId,
+}
+
+const NANOS: f64 = 1e9;
+
+fn nanos(seconds: f64) -> u64 {
+    (seconds * NANOS).round().max(0.0) as u64
+}
+
+impl Traffic {
+    /// The traffic of `scenario` on the ports of `rules`, starting at `start`.
+    pub fn new(rules: Arc<CompiledRules>, scenario: Scenario, start: Timestamp) -> Result<Self, TrafficError> {
+        let ivi = find_port(&rules, "infotainment")?;
+        let mut rng = Rng::new(scenario.seed);
+        let mut sources = Vec::new();
+        let mut queue = BinaryHeap::new();
+        let mut seq = 0;
+        // Cyclic messages of every trusted port, sent by the ECU the DBC names
+        // (not by the gateway, the head unit or a tester).
+        for (pi, port) in rules.ports.iter().enumerate() {
+            if port.trust != Trust::Trusted {
+                continue;
+            }
+            for (key, codec) in port.codecs.codecs() {
+                let Some(message) =
+                    port.dbcs.get(key.dbc).and_then(|&d| rules.dbcs.get(d)).and_then(|d| d.messages.get(key.message))
+                else {
+                    continue;
+                };
+                let Some(cycle) = message.cycle_time_ms else { continue };
+                if matches!(message.transmitter.as_str(), "GW" | "IVI" | "TESTER") {
+                    continue;
+                }
+                let period = u64::from(cycle) * 1_000_000;
+                let first = (rng.unit() * period as f64) as u64;
+                sources.push(Source::Cyclic {
+                    port: PortId(pi as u8),
+                    codec: Arc::new(codec.clone()),
+                    fd: message.format.is_fd(),
+                    nominal: first,
+                    period,
+                });
+                queue.push(Reverse((first, seq, sources.len() - 1)));
+                seq += 1;
+            }
+        }
+        let mut traffic = Traffic {
+            rules,
+            scenario,
+            model: Model::default(),
+            rng,
+            start,
+            end: 0,
+            queue,
+            sources,
+            seq,
+            counters: HashMap::new(),
+            last_request: None,
+            ivi,
+        };
+        traffic.end = nanos(traffic.scenario.duration_s);
+        for i in 0..traffic.scenario.request.len() {
+            let r = &traffic.scenario.request[i];
+            let what = format!("[[request]] number {}", i + 1);
+            traffic.check_message(&what, ivi, &r.message.clone(), &r.signals.clone())?;
+            let at = nanos(r.at_s);
+            traffic.push(at, Source::Request(i));
+        }
+        for i in 0..traffic.scenario.attack.len() {
+            let a = traffic.scenario.attack[i].clone();
+            let what = format!("[[attack]] number {} ({})", i + 1, a.kind.name());
+            let port = traffic.attack_port(&a)?;
+            if let Some(m) = &a.message {
+                traffic.check_message(&what, port, m, &a.signals)?;
+            }
+            traffic.push(nanos(a.at_s), Source::Attack { index: i, sent: 0 });
+        }
+        Ok(traffic)
+    }
+
+    fn push(&mut self, at: u64, source: Source) {
+        self.sources.push(source);
+        self.queue.push(Reverse((at, self.seq, self.sources.len() - 1)));
+        self.seq += 1;
+    }
+
+    fn attack_port(&self, a: &Attack) -> Result<PortId, TrafficError> {
+        match (&a.port, a.kind) {
+            (Some(p), _) => find_port(&self.rules, p),
+            (None, AttackKind::RogueEcu) => find_port(&self.rules, "diag"),
+            (None, AttackKind::Injection) => find_port(&self.rules, "drive"),
+            (None, _) => Ok(self.ivi),
+        }
+    }
+
+    fn codec(&self, port: PortId, message: &str) -> Option<Arc<MessageCodec>> {
+        let p = self.rules.port(port)?;
+        p.codecs.codecs().find(|(_, c)| c.name() == message).map(|(_, c)| Arc::new(c.clone()))
+    }
+
+    fn check_message(
+        &self,
+        what: &str,
+        port: PortId,
+        message: &str,
+        signals: &std::collections::BTreeMap<String, f64>,
+    ) -> Result<(), TrafficError> {
+        let port_name = self.rules.port(port).map_or(String::new(), |p| p.name.clone());
+        let codec = self.codec(port, message).ok_or_else(|| TrafficError::NoMessage {
+            what: what.to_owned(),
+            port: port_name,
+            message: message.to_owned(),
+        })?;
+        let mut data = vec![0u8; codec.size()];
+        for (name, value) in signals {
+            let bad = |error: String| TrafficError::BadValue {
+                what: what.to_owned(),
+                message: message.to_owned(),
+                signal: name.clone(),
+                value: *value,
+                error,
+            };
+            let index = codec.signal_index(name).ok_or_else(|| bad("no such signal".to_owned()))?;
+            let signal = codec.signal(index).ok_or_else(|| bad("no such signal".to_owned()))?;
+            signal.encode_physical(*value, &mut data).map_err(|e| bad(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The payload of `codec` with `values` (unencodable values are left at
+    /// zero), then its counter and checksum as the rules expect.
+    fn build(&mut self, port: PortId, codec: &MessageCodec, values: &[(&str, f64)], fd: bool) -> Option<Frame> {
+        let mut data = vec![0u8; codec.size()];
+        for (name, value) in values {
+            if let Some(signal) = codec.signal_index(name).and_then(|i| codec.signal(i)) {
+                let _ = signal.encode_physical(*value, &mut data);
+            }
+        }
+        let counter = self.counters.entry((port, codec.id())).or_insert(0);
+        let n = *counter;
+        *counter += 1;
+        if let Some(slot) = self.slot(port, codec.id()) {
+            slot.protect(&mut data, n);
+        }
+        make_frame(codec.id(), &data, fd)
+    }
+
+    fn slot(&self, port: PortId, id: CanId) -> Option<&bulkhead::rules::Slot> {
+        let p = self.rules.port(port)?;
+        let s = p.lookup.entry(id).slot?;
+        self.rules.slots.get(s.0 as usize)
+    }
+
+    fn fd_of(&self, port: PortId, codec: &MessageCodec) -> bool {
+        codec.size() > 8 || self.rules.port(port).is_some_and(|p| p.medium == bulkhead::rules::Medium::CanFd)
+    }
+
+    fn request(&mut self, i: usize, t: f64) -> Option<SimFrame> {
+        let r = self.scenario.request.get(i)?.clone();
+        let codec = self.codec(self.ivi, &r.message)?;
+        let values: Vec<(&str, f64)> = r.signals.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let frame = self.build(self.ivi, &codec, &values, false)?;
+        if r.message == "BCM_LockCmd" {
+            let request = r.signals.get("LockRequest").copied().unwrap_or(0.0);
+            if request == 1.0 {
+                self.model.set_locked(true);
+            } else if request == 2.0 || request == 3.0 {
+                self.model.set_locked(false);
+            }
+        }
+        self.last_request = Some((self.ivi, frame));
+        Some(SimFrame { time: self.at(t), port: self.ivi, frame, label: Label::Request })
+    }
+
+    fn at(&self, t: f64) -> Timestamp {
+        self.start.saturating_add(std::time::Duration::from_nanos(nanos(t)))
+    }
+
+    /// The next attack frame and when the attack sends again.
+    fn attack(&mut self, index: usize, sent: u64, now: u64) -> (Option<SimFrame>, Option<u64>) {
+        let Some(a) = self.scenario.attack.get(index).cloned() else { return (None, None) };
+        let Ok(port) = self.attack_port(&a) else { return (None, None) };
+        let t = now as f64 / NANOS;
+        let label = Label::Attack(a.kind);
+        let values: Vec<(&str, f64)> = a.signals.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let codec = a.message.as_deref().and_then(|m| self.codec(port, m));
+        let frame = match a.kind {
+            AttackKind::Spoof | AttackKind::Dangerous => codec.and_then(|c| {
+                let fd = self.fd_of(port, &c);
+                self.build(port, &c, &values, fd)
+            }),
+            AttackKind::ForgedChecksum => codec.and_then(|c| {
+                let fd = self.fd_of(port, &c);
+                let frame = self.build(port, &c, &values, fd)?;
+                let byte = self
+                    .slot(port, c.id())
+                    .and_then(|s| s.checksum)
+                    .map_or(frame.len().saturating_sub(1), |cs| cs.byte);
+                let mut data = frame.data().to_vec();
+                if let Some(b) = data.get_mut(byte) {
+                    *b ^= 0x5A;
+                }
+                make_frame(frame.id(), &data, frame.is_fd())
+            }),
+            AttackKind::OutOfRange => codec.and_then(|c| self.build(port, &c, &values, false)),
+            AttackKind::Flood => {
+                let c = codec.or_else(|| self.codec(port, "BCM_LightCmd"));
+                c.and_then(|c| self.build(port, &c, &values, false))
+            }
+            AttackKind::Fuzz => {
+                let id = CanId::standard((self.rng.next() % 0x800) as u32).ok();
+                let len = (self.rng.next() % 9) as usize;
+                let mut data = [0u8; 8];
+                for b in data.iter_mut().take(len) {
+                    *b = self.rng.next() as u8;
+                }
+                id.and_then(|id| Frame::classic(id, &data[..len]).ok())
+            }
+            AttackKind::Replay => self.last_request.map(|(_, f)| f),
+            AttackKind::RogueEcu => self.codec(port, "UDS_VCU_Req").and_then(|c| {
+                // Security access, ECU reset, programming session, write by identifier - in turn.
+                let requests: [&[(&str, f64)]; 4] = [
+                    &[("PciLength", 2.0), ("ServiceId", 39.0), ("SecurityAccessType", 1.0)],
+                    &[("PciLength", 2.0), ("ServiceId", 17.0), ("ResetType", 1.0)],
+                    &[("PciLength", 2.0), ("ServiceId", 16.0), ("SessionType", 2.0)],
+                    &[("PciLength", 4.0), ("ServiceId", 46.0), ("WriteDataIdentifier", 61840.0)],
+                ];
+                let values = requests[(sent % 4) as usize];
+                self.build(port, &c, values, false)
+            }),
+            AttackKind::Injection => codec.and_then(|c| {
+                // An implant that knows the message: the real values, with its own overrides.
+                let name = c.name().to_owned();
+                let mut values: Vec<(&str, f64)> = self.model.values(&self.scenario, &name, t);
+                for (k, v) in &a.signals {
+                    match values.iter_mut().find(|(n, _)| *n == k.as_str()) {
+                        Some(slot) => slot.1 = *v,
+                        None => values.push((k.as_str(), *v)),
+                    }
+                }
+                let fd = self.fd_of(port, &c);
+                self.build(port, &c, &values, fd)
+            }),
+        };
+        let next = match a.kind {
+            AttackKind::Flood | AttackKind::Fuzz | AttackKind::Injection => {
+                let step = (NANOS / a.rate.max(1e-3)) as u64;
+                let next = now + step.max(1);
+                (next <= nanos(a.at_s + a.duration_s)).then_some(next)
+            }
+            AttackKind::RogueEcu if sent < 3 => Some(now + 100_000_000),
+            _ if a.rate > 0.0 && a.duration_s > 0.0 => {
+                let next = now + (NANOS / a.rate) as u64;
+                (next <= nanos(a.at_s + a.duration_s)).then_some(next)
+            }
+            _ => None,
+        };
+        (frame.map(|frame| SimFrame { time: self.at(t), port, frame, label }), next)
+    }
+
+    /// The scenario being played.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+}
+
+/// The frame for a payload: CAN FD when asked or longer than 8 bytes. `None`
+/// only for a length no CAN frame has (a DBC declaring such a length).
+fn make_frame(id: CanId, data: &[u8], fd: bool) -> Option<Frame> {
+    if fd || data.len() > 8 { Frame::fd(id, data, FdFlags { brs: true, esi: false }) } else { Frame::classic(id, data) }
+        .ok()
+}
+
+fn find_port(rules: &CompiledRules, name: &str) -> Result<PortId, TrafficError> {
+    rules.port_by_name(name).ok_or_else(|| TrafficError::NoPort(name.to_owned()))
+}
+
+impl Iterator for Traffic {
+    type Item = SimFrame;
+
+    fn next(&mut self) -> Option<SimFrame> {
+        loop {
+            let Reverse((at, _, index)) = self.queue.pop()?;
+            if at >= self.end {
+                // Sources are popped in time order: everything left is past the end.
+                self.queue.clear();
+                return None;
+            }
+            let t = at as f64 / NANOS;
+            self.model.advance(&self.scenario, t);
+            let source = self.sources.get(index)?.clone();
+            match source {
+                Source::Cyclic { port, codec, fd, nominal, period } => {
+                    let values = self.model.values(&self.scenario, codec.name(), t);
+                    let frame = self.build(port, &codec, &values, fd);
+                    let next_nominal = nominal + period;
+                    let jitter = (self.rng.unit() * 2.0 - 1.0) * self.scenario.jitter * period as f64;
+                    let next = (next_nominal as f64 + jitter).max(at as f64 + 1.0) as u64;
+                    if let Some(Source::Cyclic { nominal, .. }) = self.sources.get_mut(index) {
+                        *nominal = next_nominal;
+                    }
+                    self.queue.push(Reverse((next, self.seq, index)));
+                    self.seq += 1;
+                    if let Some(frame) = frame {
+                        return Some(SimFrame { time: self.at(t), port, frame, label: Label::Genuine });
+                    }
+                }
+                Source::Request(i) => {
+                    if let Some(f) = self.request(i, t) {
+                        return Some(f);
+                    }
+                }
+                Source::Attack { index: a, sent } => {
+                    let (frame, next) = self.attack(a, sent, at);
+                    if let Some(next) = next {
+                        if let Some(Source::Attack { sent, .. }) = self.sources.get_mut(index) {
+                            *sent += 1;
+                        }
+                        self.queue.push(Reverse((next, self.seq, index)));
+                        self.seq += 1;
+                    }
+                    if let Some(f) = frame {
+                        return Some(f);
+                    }
+                }
+            }
+        }
+    }
+}
