@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The checks of scripts/vcan-run, from the host: the smoke test inside a vcan
-# environment, exit statuses, stdout and stderr, environment and working
+# The checks of scripts/vcan-run, from the host: the smoke test and the check
+# of scripts/uml/canlat.py inside a vcan environment, exit statuses, stdout and stderr, environment and working
 # directory, timeouts, a guest that dies, the native mode (inside User-Mode
 # Linux, whose kernel has vcan), usage errors; then that nothing was left
 # behind (work directories, processes).
@@ -77,6 +77,7 @@ expect_status() {
 
 # --- start everything -----------------------------------------------------------------
 start smoke -- tests/vcan/smoke.sh
+start canlat -- tests/vcan/canlat.sh
 start native-mode --uml -- "$vcan_run" --verbose -- tests/vcan/smoke.sh
 start status-false -- false
 # From another directory, with a variable that must get in and one that must not.
@@ -109,6 +110,12 @@ if [ "$(status_of native-mode)" = 0 ] && grep -q '^smoke: all [0-9]* checks pass
     report "native mode (vcan-run inside UML runs smoke.sh in a network namespace) ($(ms_of native-mode) ms)" 0 ""
 else
     report "native mode" 1 "status $(status_of native-mode): $(tail -n 3 "$scratch/native-mode.out" | tr '\n' ' ') $(stderr_of native-mode)"
+fi
+
+if [ "$(status_of canlat)" = 0 ] && [ "$(grep -c '^canlat-check: ok: ' "$scratch/canlat.out")" = 3 ]; then
+    report "canlat.py through can-gw and with nothing forwarding ($(ms_of canlat) ms)" 0 ""
+else
+    report "canlat.py" 1 "status $(status_of canlat): $(tr '\n' ' ' <"$scratch/canlat.out") $(stderr_of canlat)"
 fi
 
 expect_status status-false 1
