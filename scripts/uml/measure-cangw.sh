@@ -6,11 +6,16 @@
 # 1. baseline: canlat sending and receiving on vcan0 itself (no forwarder):
 #    the cost of the measuring tool and of the kernel (or UML) alone;
 # 2. can-gw vcan0 -> vcan1, classic CAN, 8 bytes;
-# 3. can-gw vcan0 -> vcan1, CAN FD, 64 bytes (both interfaces at mtu 72).
+# 3. scripts/uml/canrelay.c (a plain read/write relay in user space, built
+#    here with gcc) vcan0 -> vcan1, classic CAN, 8 bytes;
+# 4. can-gw vcan0 -> vcan1, CAN FD, 64 bytes (both interfaces at mtu 72);
+# 5. the relay, CAN FD, 64 bytes.
 # Each: latency over 10,000 frames (1,000 with --quick) and the highest
 # loss-free rate. Later measurements of bulkhead's daemon use canlat the same
 # way, in the same run, so that ratios compare like with like.
-# --json FILE writes the three reports as one JSON object {name: report}.
+# Prints the reports as one JSON object {name: report} on stdout (or into
+# --json FILE; mind that inside User-Mode Linux /tmp is the guest's own), and
+# a summary on stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -33,7 +38,6 @@ for iface in vcan0 vcan1; do
 done
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/measure-cangw.XXXXXX")
-trap 'cangw -F 2>/dev/null || true; rm -rf -- "$scratch"' EXIT
 
 canlat() { # NAME canlat-arguments...
     local name=$1
@@ -52,21 +56,67 @@ print(f"   rate: as fast as possible {rate['blast']['achieved_fps']} fps ({rate[
 PY
 }
 
+relay_pid=
+relay=
+if command -v gcc >/dev/null; then
+    gcc -O2 -Wall -Wextra -Werror -o "$scratch/canrelay" "$here/canrelay.c"
+    relay=$scratch/canrelay
+else
+    echo "measure-cangw: no gcc: the user-space relay is not measured" >&2
+fi
+start_relay() {
+    "$relay" vcan0 vcan1 >"$scratch/relay.out" 2>"$scratch/relay.err" &
+    relay_pid=$!
+    for _ in $(seq 100); do
+        grep -q ready "$scratch/relay.out" 2>/dev/null && return 0
+        kill -0 "$relay_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "measure-cangw: canrelay did not start: $(cat "$scratch/relay.err")" >&2
+    exit 1
+}
+stop_relay() {
+    kill -TERM "$relay_pid"
+    wait "$relay_pid" || true
+    relay_pid=
+    sed 's/^/   /' "$scratch/relay.err" >&2
+}
+trap '[ -z "$relay_pid" ] || kill "$relay_pid" 2>/dev/null; cangw -F 2>/dev/null || true; rm -rf -- "$scratch"' EXIT
+
+names=()
 cangw -F
 canlat baseline-same-bus --tx vcan0 --rx vcan0
+names+=(baseline-same-bus)
 
 cangw -A -s vcan0 -d vcan1 -e
 canlat cangw-classic --tx vcan0 --rx vcan1
-
+names+=(cangw-classic)
+cangw -L >&2 || true # cangw -L exits non-zero even when it works
 cangw -F
+
+if [ -n "$relay" ]; then
+    start_relay
+    canlat relay-classic --tx vcan0 --rx vcan1
+    names+=(relay-classic)
+    stop_relay
+fi
+
 for iface in vcan0 vcan1; do
     ip link set "$iface" mtu 72 2>/dev/null || { ip link set "$iface" down && ip link set "$iface" mtu 72 && ip link set "$iface" up; }
 done
 cangw -A -s vcan0 -d vcan1 -X -e
 canlat cangw-fd --tx vcan0 --rx vcan1 --fd --length 64
-cangw -L >&2 || true # cangw -L exits non-zero even when it works
+names+=(cangw-fd)
+cangw -F
 
-"$python" - "$scratch" baseline-same-bus cangw-classic cangw-fd <<'PY' >"$scratch/all.json"
+if [ -n "$relay" ]; then
+    start_relay
+    canlat relay-fd --tx vcan0 --rx vcan1 --fd --length 64
+    names+=(relay-fd)
+    stop_relay
+fi
+
+"$python" - "$scratch" "${names[@]}" <<'PY' >"$scratch/all.json"
 import json, sys
 print(json.dumps({name: json.load(open(f"{sys.argv[1]}/{name}.json")) for name in sys.argv[2:]}, indent=1))
 PY
