@@ -137,7 +137,7 @@ else
     report "io: status 7, stdout and stderr apart and intact, cwd and environment passed ($(ms_of io) ms)" 0 ""
 fi
 
-expect_status guest-death 125 "stopped without reporting the command's status"
+expect_status guest-death 125 "stopped without reporting the command's status (reboot: System halted)"
 expect_status timeout 124 "still running after 2s"
 expect_status setup-failure 125 "the guest could not be prepared: creating the interfaces failed"
 expect_status usage-no-command 125 "no command given"
