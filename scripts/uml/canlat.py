@@ -13,9 +13,9 @@ received (a kernel filter), so other traffic on the buses does not disturb it.
            * bus to bus: kernel receive timestamps of the frame on --tx (as
              every socket there sees it) and on --rx: the forwarder's own
              delay, without this program's overhead.
-  rate     bursts of frames at a target rate, received by a second process
-           with the default socket buffer; first as fast as possible, then a
-           bisection for the highest rate with no frame lost.
+  rate     frames evenly spaced at a target rate, counted by a second
+           process with the default socket buffer; first as fast as possible,
+           then a bisection for the highest rate at which none is lost.
 
 Standard library only, Linux only (AF_CAN). Use inside scripts/vcan-run, e.g.
   cangw -A -s vcan0 -d vcan1 -e
@@ -70,7 +70,7 @@ class FrameCodec:
         return struct.unpack_from("<I", raw, 8)[0]
 
 
-def open_socket(iface, codec, timestamps=False, receive_own=False):
+def open_socket(iface, codec, timestamps=False):
     """A raw CAN socket on iface that receives only the codec's ID."""
     sock = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
     if codec.fd:
@@ -80,8 +80,6 @@ def open_socket(iface, codec, timestamps=False, receive_own=False):
     id_mask = CAN_EFF_MASK if codec.wire_id & CAN_EFF_FLAG else CAN_SFF_MASK
     mask = id_mask | CAN_EFF_FLAG | CAN_RTR_FLAG
     sock.setsockopt(socket.SOL_CAN_RAW, socket.CAN_RAW_FILTER, struct.pack("=II", codec.wire_id, mask))
-    if receive_own:
-        sock.setsockopt(socket.SOL_CAN_RAW, socket.CAN_RAW_RECV_OWN_MSGS, 1)
     if timestamps:
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     try:
