@@ -10,7 +10,7 @@
 //! Values are stored as the model says: INT/HEX as `Int`, FLOAT as `Float`,
 //! STRING as `Str`, ENUM as `Int` (index) or `Str` (label) as written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::index::{MessageIndex, MessageLookup, NameIndex};
 use crate::dbc::model::{
@@ -23,11 +23,16 @@ use crate::dbc::parser::statement::{
     Located, ObjectRef, RawAttributeDefault, RawAttributeDefinition, RawAttributeValue, RawRelationValue, RawValue,
 };
 
-/// Definitions by name, then scope (looked up without allocating).
+/// Definitions by name, then scope (looked up without allocating), and the
+/// labels of large ENUMs as sets, so that checking a label is O(1).
 #[derive(Debug, Default)]
 pub(crate) struct DefinitionIndex {
     by_name: HashMap<String, Vec<(AttributeScope, usize)>>,
+    large_enum_labels: HashMap<usize, HashSet<String>>,
 }
+
+/// ENUMs with more labels than this get a label set.
+const LINEAR_LABEL_LOOKUP: usize = 32;
 
 impl DefinitionIndex {
     /// The index in `Dbc::attribute_definitions` of `name` for `scope`.
@@ -35,8 +40,13 @@ impl DefinitionIndex {
         self.by_name.get(name)?.iter().find(|(s, _)| *s == scope).map(|&(_, i)| i)
     }
 
-    fn get<'d>(&self, dbc: &'d Dbc, scope: AttributeScope, name: &str) -> Option<&'d AttributeDefinition> {
-        self.position(scope, name).and_then(|i| dbc.attribute_definitions.get(i))
+    /// True when `text` is a label of the ENUM definition at `index`.
+    fn has_label(&self, index: usize, definition: &AttributeDefinition, text: &str) -> bool {
+        match (self.large_enum_labels.get(&index), &definition.kind) {
+            (Some(set), _) => set.contains(text),
+            (None, AttributeKind::Enum(labels)) => labels.iter().any(|l| l == text),
+            (None, _) => false,
+        }
     }
 }
 
@@ -76,6 +86,13 @@ pub(crate) fn definitions(
             }
         }
     }
+    for (i, definition) in dbc.attribute_definitions.iter().enumerate() {
+        if let AttributeKind::Enum(labels) = &definition.kind
+            && labels.len() > LINEAR_LABEL_LOOKUP
+        {
+            index.large_enum_labels.insert(i, labels.iter().cloned().collect());
+        }
+    }
     for default in defaults {
         let RawAttributeDefault { relation, name, value } = default.item;
         let targets: Vec<usize> = index
@@ -93,7 +110,7 @@ pub(crate) fn definitions(
         }
         for target in targets {
             let Some(definition) = dbc.attribute_definitions.get(target) else { continue };
-            let converted = convert(cx, definition, &value, Role::Default);
+            let converted = convert(cx, definition, &|t| index.has_label(target, definition, t), &value, Role::Default);
             if let Some(definition) = dbc.attribute_definitions.get_mut(target) {
                 if definition.default.is_some() {
                     cx.note(Note::warning(
@@ -198,8 +215,11 @@ pub(crate) fn values(
             }
         };
         let Some(key) = key else { continue };
-        let converted = match definitions.get(dbc, scope, &name.item) {
-            Some(definition) => convert(cx, definition, &raw, Role::Value),
+        let found = definitions.position(scope, &name.item).and_then(|i| Some((i, dbc.attribute_definitions.get(i)?)));
+        let converted = match found {
+            Some((i, definition)) => {
+                convert(cx, definition, &|t| definitions.has_label(i, definition, t), &raw, Role::Value)
+            }
             None => {
                 cx.note(Note::warning(
                     name.offset,
@@ -295,8 +315,11 @@ pub(crate) fn relation_values(
             ));
             continue;
         }
-        let converted = match definitions.get(dbc, scope, &name.item) {
-            Some(definition) => convert(cx, definition, &raw, Role::Value),
+        let found = definitions.position(scope, &name.item).and_then(|i| Some((i, dbc.attribute_definitions.get(i)?)));
+        let converted = match found {
+            Some((i, definition)) => {
+                convert(cx, definition, &|t| definitions.has_label(i, definition, t), &raw, Role::Value)
+            }
             None => {
                 cx.note(Note::warning(
                     name.offset,
@@ -330,7 +353,13 @@ fn literal(raw: &RawValue) -> AttributeValue {
 }
 
 /// `raw` converted to the type `definition` declares, warning about loose forms.
-fn convert(cx: &Ctx<'_>, definition: &AttributeDefinition, raw: &Located<RawValue>, role: Role) -> AttributeValue {
+fn convert(
+    cx: &Ctx<'_>,
+    definition: &AttributeDefinition,
+    is_label: &dyn Fn(&str) -> bool,
+    raw: &Located<RawValue>,
+    role: Role,
+) -> AttributeValue {
     let name = &definition.name;
     let at = raw.offset;
     let warn = |message: String| cx.note(Note::warning(at, message));
@@ -420,8 +449,8 @@ fn convert(cx: &Ctx<'_>, definition: &AttributeDefinition, raw: &Located<RawValu
                 AttributeValue::Float(n.as_f64())
             }
         },
-        (AttributeKind::Enum(labels), RawValue::Text(text)) => {
-            if !labels.iter().any(|l| l == text) {
+        (AttributeKind::Enum(_), RawValue::Text(text)) => {
+            if !is_label(text) {
                 warn(format!("\"{text}\" is not one of the labels of ENUM attribute `{name}`"));
             } else if role == Role::Value {
                 warn(format!("ENUM attribute `{name}` is given by its label \"{text}\" instead of its index"));
