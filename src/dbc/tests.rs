@@ -406,3 +406,17 @@ fn empty_and_header_only_files() {
     let dbc = parse("e.dbc", b"VERSION \"1.0\"\nBS_: 500 : 1, 2\n").unwrap();
     assert_eq!((dbc.version.as_str(), dbc.bit_timing.map(|b| b.baudrate)), ("1.0", Some(500)));
 }
+
+#[test]
+fn duplicates_in_large_messages_and_repeated_undefined_attributes() {
+    let mut body = String::from("BO_ 1 Big: 64 ECU\n");
+    for k in 0..40 {
+        body.push_str(&format!(" SG_ S{k} : {k}|1@1+ (1,0) [0|0] \"\" GW\n"));
+    }
+    body.push_str(" SG_ S7 : 50|1@1+ (1,0) [0|0] \"\" GW\n");
+    assert_eq!(err(&body), ["51:2 message `Big` already has a signal `S7` (line 18)"]);
+    let (dbc, w) = ok("BO_ 1 A: 8 ECU\nBA_ \"X\" BO_ 1 1;\nBA_ \"X\" BO_ 1 2;\n");
+    assert_eq!(dbc.messages[0].attributes, [Attribute { name: "X".into(), value: AttributeValue::Int(2) }]);
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert_eq!(w[1], "12:1 attribute `X` is set twice on the same object; the later value wins");
+}

@@ -18,8 +18,8 @@ use super::syntax_error::fail;
 use crate::dbc::model::BitTiming;
 
 /// `VERSION "text"`
-pub(crate) fn version<'a>(_cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, String> {
-    string(i, "expected the version string (in quotes) after `VERSION`")
+pub(crate) fn version<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, String> {
+    string(cx, i, "expected the version string (in quotes) after `VERSION`")
 }
 
 /// `NS_ :` followed by the symbol list.

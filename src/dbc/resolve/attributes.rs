@@ -135,6 +135,14 @@ enum ObjectKey {
     EnvironmentVariable(usize),
 }
 
+/// An attribute set on an object: by definition (no copy of the name) or,
+/// for attributes no `BA_DEF_` defines, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum AttributeKey {
+    Defined(usize),
+    Undefined(String),
+}
+
 /// Attaches every `BA_` value to its object.
 pub(crate) fn values(
     cx: &Ctx<'_>,
@@ -145,7 +153,8 @@ pub(crate) fn values(
     variables: &NameIndex,
     values: Vec<Located<RawAttributeValue>>,
 ) {
-    let mut seen: HashMap<(ObjectKey, String), ()> = HashMap::with_capacity(values.len());
+    // (object, attribute) -> position in the object's attribute list.
+    let mut seen: HashMap<(ObjectKey, AttributeKey), usize> = HashMap::with_capacity(values.len());
     for value in values {
         let RawAttributeValue { name, target, value: raw } = value.item;
         let (scope, key) = match &target {
@@ -232,8 +241,12 @@ pub(crate) fn values(
                 literal(&raw.item)
             }
         };
-        let repeated = seen.insert((key, name.item.clone()), ()).is_some();
-        if repeated {
+        let attribute_key = match found {
+            Some((i, _)) => AttributeKey::Defined(i),
+            None => AttributeKey::Undefined(name.item.clone()),
+        };
+        let previous = seen.get(&(key, attribute_key.clone())).copied();
+        if previous.is_some() {
             cx.note(Note::warning(
                 value.offset,
                 format!("attribute `{}` is set twice on the same object; the later value wins", name.item),
@@ -250,9 +263,12 @@ pub(crate) fn values(
         };
         let Some(list) = list else { continue };
         let attribute = Attribute { name: name.item, value: converted };
-        match repeated.then(|| list.iter_mut().find(|a| a.name == attribute.name)).flatten() {
+        match previous.and_then(|p| list.get_mut(p)) {
             Some(existing) => *existing = attribute,
-            None => list.push(attribute),
+            None => {
+                seen.insert((key, attribute_key), list.len());
+                list.push(attribute);
+            }
         }
     }
 }
