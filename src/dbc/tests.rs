@@ -420,3 +420,69 @@ fn duplicates_in_large_messages_and_repeated_undefined_attributes() {
     assert_eq!(w.len(), 3, "{w:?}");
     assert_eq!(w[1], "12:1 attribute `X` is set twice on the same object; the later value wins");
 }
+
+#[test]
+fn loosely_written_defaults_and_values() {
+    let body = "BO_ 1 A: 8 ECU\n\
+        BA_DEF_ BO_ \"Cycle\" INT 0 1000;\n\
+        BA_DEF_ BO_ \"Delay\" INT 0 1000;\n\
+        BA_DEF_ BO_ \"Kind\" ENUM \"Cyclic\",\"Event\";\n\
+        BA_DEF_ BO_ \"Gain\" FLOAT 0 10;\n\
+        BA_DEF_ BO_ \"Label\" STRING;\n\
+        BA_DEF_DEF_ \"Cycle\" 100.0;\n\
+        BA_DEF_DEF_ \"Delay\" \"5\";\n\
+        BA_DEF_DEF_ \"Kind\" \"Cyclic\";\n\
+        BA_DEF_DEF_ \"Gain\" \"2.5\";\n\
+        BA_DEF_DEF_ \"Label\" 7;\n\
+        BA_DEF_DEF_ \"Missing\" 1;\n\
+        BA_ \"Kind\" BO_ 1 \"Sporadic\";\n\
+        BA_ \"Kind\" BO_ 1 9;\n";
+    let (dbc, w) = ok(body);
+    assert_eq!(
+        w,
+        [
+            "16:21 integer attribute `Cycle` is given as the decimal 100; read as 100",
+            "17:21 integer attribute `Delay` is given as the string \"5\"; read as a number",
+            "19:20 float attribute `Gain` is given as the string \"2.5\"; read as a number",
+            "20:21 string attribute `Label` is given the number 7 without quotes; read as the text \"7\"",
+            "21:1 `BA_DEF_DEF_` for `Missing`, which no definition defines; ignored",
+            "22:18 \"Sporadic\" is not one of the labels of ENUM attribute `Kind`",
+            "23:1 attribute `Kind` is set twice on the same object; the later value wins",
+            "23:18 index 9 of ENUM attribute `Kind` is outside its 2 labels",
+        ]
+    );
+    let defaults: Vec<_> = dbc.attribute_definitions.iter().map(|d| d.default.clone()).collect();
+    assert_eq!(
+        defaults,
+        [
+            Some(AttributeValue::Int(100)),
+            Some(AttributeValue::Int(5)),
+            Some(AttributeValue::Str("Cyclic".into())),
+            Some(AttributeValue::Float(2.5)),
+            Some(AttributeValue::Str("7".into())),
+        ]
+    );
+}
+
+#[test]
+fn files_without_bs_and_bu_sections() {
+    let dbc = parse(
+        "t.dbc",
+        b"VERSION \"\"\n\nNS_ :\n  NS_DESC_\n\nBO_ 263 UNK: 8 XXX\n SG_ A : 39|16@0+ (1,0) [0|255] \"a\" XXX\n",
+    )
+    .unwrap();
+    assert!(dbc.warnings.is_empty(), "{:?}", dbc.warnings);
+    assert_eq!((dbc.nodes.len(), dbc.bit_timing, dbc.new_symbols.len()), (0, None, 1));
+    assert_eq!(dbc.messages[0].signals[0].unit, "a");
+}
+
+#[test]
+fn exponents_and_signs_in_numbers() {
+    let (dbc, w) = ok("BO_ 1 A: 8 ECU\n SG_ s : 0|8@1- (1e-3,+5) [-1.5E+2|.5] \"\" GW\n");
+    let s = &dbc.messages[0].signals[0];
+    assert_eq!((s.factor, s.offset, s.min, s.max), (0.001, 5.0, -150.0, 0.5));
+    assert_eq!(
+        w,
+        ["11:23 number `+5` is written with a leading `+`", "11:36 number `.5` has no digit before its decimal point"]
+    );
+}

@@ -9,6 +9,8 @@
 //!   [`nom::Err::Failure`] whose message is `what` ("expected the message id
 //!   after `BO_`"); the others return a recoverable [`nom::Err::Error`] so
 //!   callers can try something else;
+//! - numbers: `12`, `-3.5`, `1e-3`, `1E+005` (as CANdb++ writes exponents) are
+//!   plain; `.25`, `1.` and `+5` are read the obvious way with a warning;
 //! - identifiers are ASCII (`[A-Za-z0-9_]`); quoted text is decoded with
 //!   [`decode_lossy`] (UTF-8 when valid, else Windows-1252) after `\"` has been
 //!   unescaped; no other escape exists in DBC files;
@@ -414,6 +416,7 @@ pub(crate) fn describe_found(rest: &[u8]) -> Cow<'static, str> {
             Cow::Owned(format!("found `{}`", decode_lossy(token)))
         }
         Some(&b) if b.is_ascii_graphic() => Cow::Owned(format!("found `{}`", char::from(b))),
+        Some(&b) if b < 0x80 => Cow::Owned(format!("found the control character 0x{b:02X}")),
         Some(_) => {
             let len = rest.iter().take_while(|&&b| b >= 0x80).count().clamp(1, 4);
             Cow::Owned(format!("found `{}`", decode_lossy(rest.get(..len).unwrap_or_default())))
@@ -573,5 +576,7 @@ mod tests {
         assert_eq!(describe_found(b"abc def"), "found `abc`");
         assert_eq!(describe_found(b"; x"), "found `;`");
         assert_eq!(describe_found(b"\"x\""), "found a string");
+        assert_eq!(describe_found(b"\rx"), "found the control character 0x0D");
+        assert_eq!(describe_found("é".as_bytes()), "found `é`");
     }
 }
