@@ -12,6 +12,10 @@
 //!
 //! `can-dbc` takes `&str`, so the files are decoded once before timing
 //! (UTF-8, else Windows-1252); bulkhead gets the raw bytes.
+//!
+//! Criterion measures wall-clock time; on a machine shared with other work
+//! both figures inflate. For CPU-time figures of the same comparison:
+//! `cargo run --release --example parse_dbc_corpus -- [--can-dbc] ../shared/data/dbc`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
