@@ -486,3 +486,17 @@ fn exponents_and_signs_in_numbers() {
         ["11:23 number `+5` is written with a leading `+`", "11:36 number `.5` has no digit before its decimal point"]
     );
 }
+
+#[test]
+fn unindented_symbol_list() {
+    let dbc = parse("t.dbc", b"VERSION \"\"\n\nNS_ :\nCM_\nBA_DEF_\n\nBS_:\nBU_: A\nBO_ 1 M: 8 A\n").unwrap();
+    assert_eq!(dbc.new_symbols, ["CM_", "BA_DEF_"]);
+    let w: Vec<_> = dbc.warnings.iter().map(|w| (w.location.line, w.location.column, w.message.as_str())).collect();
+    assert_eq!(
+        w,
+        [
+            (4, 1, "the `NS_` symbol list continues on a line that is not indented"),
+            (5, 1, "the `NS_` symbol list continues on a line that is not indented")
+        ]
+    );
+}
