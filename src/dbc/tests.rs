@@ -500,3 +500,24 @@ fn unindented_symbol_list() {
         ]
     );
 }
+
+#[test]
+fn duplicate_definitions_later_wins() {
+    let body = "VAL_TABLE_ T 0 \"a\";\nVAL_TABLE_ T 1 \"b\";\n\
+        EV_ V: 0 [0|1] \"\" 0 1 DUMMY_NODE_VECTOR0 Vector__XXX;\nEV_ V: 1 [0|2] \"\" 0 2 DUMMY_NODE_VECTOR0 Vector__XXX;\n\
+        BA_DEF_ BO_ \"A\" INT 0 1;\nBA_DEF_ BO_ \"A\" STRING;\nBA_DEF_DEF_ \"A\" \"x\";\nBA_DEF_DEF_ \"A\" \"y\";\n";
+    let (dbc, w) = ok(body);
+    assert_eq!(
+        w,
+        [
+            "11:1 value table `T` is defined twice; the later definition replaces the earlier",
+            "13:1 environment variable `V` is defined twice; the later definition replaces the earlier",
+            "15:1 attribute `A` is defined twice for messages (`BO_`); the later definition replaces the earlier",
+            "17:1 default of attribute `A` is given twice; the later wins",
+        ]
+    );
+    assert_eq!((dbc.value_tables.len(), dbc.value_tables[0].values[0].value), (1, 1));
+    assert_eq!((dbc.environment_variables.len(), dbc.environment_variables[0].id), (1, 2));
+    assert_eq!(dbc.attribute_definitions[0].kind, AttributeKind::String);
+    assert_eq!(dbc.attribute_definitions[0].default, Some(AttributeValue::Str("y".into())));
+}
