@@ -4,9 +4,17 @@
 //! Invariants (established by the parser, relied on by every reader):
 //! - `Dbc::messages` keeps the file's order; no two messages share a [`CanId`]
 //!   (a duplicate is an error of the parser);
-//! - every signal's bits lie inside the message's declared `size` (bytes), or
-//!   the parser has reported an error; a signal has `1..=64` bits, a float32
-//!   signal exactly 32 and a float64 signal exactly 64;
+//! - a signal has `1..=64` bits, a float32 signal exactly 32 and a float64
+//!   signal exactly 64;
+//! - a signal's bits may run past the message's declared `size`: real files
+//!   have such signals (opendbc `vw_pq.dbc`, `mazda_3_2019.dbc`,
+//!   `FORD_CADS_64.dbc`, dbcc `ex1.dbc`), so the parser keeps them with a
+//!   warning instead of refusing the file. Readers must never read or write a
+//!   bit past the payload they have: such a signal is absent from any frame
+//!   too short to hold it (decoding reports it missing, encoding refuses it);
+//! - `messages` holds only frames: the pseudo-message
+//!   `VECTOR__INDEPENDENT_SIG_MSG` (id `0xC0000000`, signals sent in no frame)
+//!   and messages whose id no CAN frame can carry are left out, with a warning;
 //! - `factor` is finite and non-zero is *not* promised: DBC files in the wild use
 //!   factor 0; the codec treats it as "physical = offset";
 //! - names are the file's identifiers (ASCII); free text (comments, units,
@@ -238,7 +246,8 @@ pub struct Signal {
     /// Simple multiplexing role.
     pub multiplexing: Multiplexing,
     /// Extended multiplexing conditions (`SG_MUL_VAL_`); when non-empty they
-    /// replace the simple `mN` condition.
+    /// replace the simple `mN` condition (whatever `multiplexing` says: files
+    /// written by cantools mark cascaded switches `M` and give their condition here).
     pub extended_multiplexing: Vec<ExtendedMultiplexing>,
     /// Value descriptions (`VAL_`), raw value to text.
     pub value_descriptions: Vec<ValueDescription>,
