@@ -8,7 +8,7 @@
 //! - [`diagnostic`]: errors and warnings that point at file, line and column;
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
 //! - [`logs`]: streaming readers of CAN captures (candump, Vector ASC and
-//!   BLF, PEAK TRC, SavvyCAN GVRET CSV).
+//!   BLF, PEAK TRC, SavvyCAN's GVRET CSV and its other exports).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
