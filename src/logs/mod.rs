@@ -1,25 +1,35 @@
-//! Readers for CAN captures: candump, Vector ASC, PEAK TRC, SavvyCAN GVRET CSV
-//! and Vector BLF, behind one streaming interface.
+//! Readers for CAN captures behind one streaming interface: Linux candump,
+//! Vector ASC and BLF, PEAK TRC (1.0 to 2.1), SavvyCAN's GVRET CSV, and the
+//! other exports of SavvyCAN (CRTD, BUSMASTER, Microchip, generic ID/data CSV,
+//! CARBUS Analyzer).
 //!
 //! Every reader is an iterator of [`LogRecord`]s that reads its input
 //! incrementally (never the whole file at once) and owns a [`Buses`] table that
 //! maps the log's interface or channel names to small [`BusId`]s, so a record
-//! is a `Copy` value and the per-frame path allocates nothing.
+//! is a `Copy` value and the per-frame path allocates nothing. [`open`] picks
+//! the reader from the content ([`LogFormat::detect`]) and gunzips on the fly.
 //!
 //! Invariants:
 //! - records come out in file order, each with the frame exactly as the file
 //!   states it (a frame that is invalid for its kind is an error, never
 //!   silently fixed);
-//! - a malformed record is an `Err` naming file, line (or byte offset for binary
-//!   formats) and what was expected; with [`ReadOptions::lenient`] it is skipped
-//!   and counted in [`FrameReader::skipped`] instead, and reading goes on;
+//! - a malformed record is an `Err` naming file, line and column (or byte
+//!   offset for binary formats) and what was expected; with
+//!   [`ReadOptions::lenient`] it is skipped and counted in
+//!   [`FrameReader::skipped`] instead, and reading goes on;
+//! - records the format defines that are not frames (statistics, status
+//!   changes, events) are counted in [`FrameReader::non_frames`];
 //! - after an I/O error the reader yields `None`;
-//! - gzip-compressed input (magic `1f 8b`) is decompressed transparently.
+//! - gzip-compressed input (magic `1f 8b`) is decompressed transparently by
+//!   [`open`].
 //!
-//! Timestamps are given as the file states them: absolute Unix time for candump
-//! and GVRET (microseconds since the logger started, which SavvyCAN writes),
-//! relative to the start of measurement for ASC and TRC. Each reader's module
-//! documents its exact convention.
+//! Timestamps are given as the file states them, in nanoseconds, parsed
+//! exactly (never through floating point): Unix time for candump `-l` and
+//! absolute ascii output, time since the logger started for GVRET, CRTD and
+//! Microchip, time since the start of measurement for ASC, BLF and TRC (the
+//! header's start time is not added). Error frames of formats that do not
+//! record SocketCAN error classes (ASC, BLF, TRC) are `Frame::error(0, [])`.
+//! Each reader's module documents its exact conventions and decisions.
 
 use std::fmt;
 use std::fs::File;
@@ -35,8 +45,18 @@ use crate::time::Timestamp;
 
 pub mod asc;
 pub mod blf;
+pub mod busmaster;
 pub mod candump;
+pub mod carbus;
+pub mod crtd;
+pub mod generic_csv;
 pub mod gvret;
+pub mod line_reader;
+pub mod microchip;
+pub mod number;
+pub mod outcome;
+pub mod text;
+pub mod text_reader;
 pub mod trc;
 
 /// A small handle for one interface or channel name of a log.
@@ -179,6 +199,10 @@ pub trait FrameReader: Iterator<Item = Result<LogRecord, LogError>> + Send {
     fn buses(&self) -> &Buses;
     /// How many malformed records were skipped (lenient mode only).
     fn skipped(&self) -> u64;
+    /// How many records were read that the format defines but that are not
+    /// frames (bus statistics, status changes, events, unknown binary objects).
+    /// Headers, comments and blank lines are not counted.
+    fn non_frames(&self) -> u64;
     /// The format being read.
     fn format(&self) -> LogFormat;
 }
@@ -196,12 +220,32 @@ pub enum LogFormat {
     GvretCsv,
     /// Vector binary logging (`.blf`).
     Blf,
+    /// CRTD (OVMS) as SavvyCAN exports it.
+    Crtd,
+    /// BUSMASTER log.
+    BusMaster,
+    /// Microchip CAN BUS Analyzer log.
+    Microchip,
+    /// SavvyCAN's generic ID/data CSV (no time).
+    GenericCsv,
+    /// CARBUS Analyzer trace (`@ TEXT @`, not PEAK's `.trc`).
+    CarBus,
 }
 
 impl LogFormat {
     /// All formats, for help texts.
-    pub const ALL: [LogFormat; 5] =
-        [LogFormat::Candump, LogFormat::Asc, LogFormat::Trc, LogFormat::GvretCsv, LogFormat::Blf];
+    pub const ALL: [LogFormat; 10] = [
+        LogFormat::Candump,
+        LogFormat::Asc,
+        LogFormat::Trc,
+        LogFormat::GvretCsv,
+        LogFormat::Blf,
+        LogFormat::Crtd,
+        LogFormat::BusMaster,
+        LogFormat::Microchip,
+        LogFormat::GenericCsv,
+        LogFormat::CarBus,
+    ];
 
     /// The name used on the command line.
     pub const fn name(self) -> &'static str {
@@ -211,6 +255,11 @@ impl LogFormat {
             LogFormat::Trc => "trc",
             LogFormat::GvretCsv => "gvret",
             LogFormat::Blf => "blf",
+            LogFormat::Crtd => "crtd",
+            LogFormat::BusMaster => "busmaster",
+            LogFormat::Microchip => "microchip",
+            LogFormat::GenericCsv => "generic-csv",
+            LogFormat::CarBus => "carbus",
         }
     }
 
@@ -220,21 +269,38 @@ impl LogFormat {
     }
 
     /// Guesses the format from the first bytes of the (decompressed) content,
-    /// falling back to the file extension.
+    /// falling back to the file extension when the content says nothing.
     pub fn detect(head: &[u8], path: &Path) -> Option<Self> {
         if head.starts_with(b"LOGG") {
             return Some(LogFormat::Blf);
         }
-        let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+        let text = String::from_utf8_lossy(head.get(..head.len().min(4096)).unwrap_or(head));
         let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-        if first.starts_with(";$FILEVERSION") || first.starts_with(";###") || text.contains("\n;$FILEVERSION") {
+        if first.starts_with("@ TEXT @") {
+            return Some(LogFormat::CarBus);
+        }
+        if first.starts_with(';') || text.contains("\n;$FILEVERSION") {
             return Some(LogFormat::Trc);
         }
         if first.starts_with("date ") || text.contains("\nbase hex") || text.contains("\nbase dec") {
             return Some(LogFormat::Asc);
         }
+        if first.starts_with("***BUSMASTER") {
+            return Some(LogFormat::BusMaster);
+        }
         if first.starts_with("Time Stamp,ID,Extended,") {
             return Some(LogFormat::GvretCsv);
+        }
+        if first.eq_ignore_ascii_case("ID,Data Bytes") {
+            return Some(LogFormat::GenericCsv);
+        }
+        if first.starts_with("//") && text.contains("Microchip") {
+            return Some(LogFormat::Microchip);
+        }
+        let mut words = first.split_whitespace();
+        let (time, kind) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        if time.bytes().all(|b| b.is_ascii_digit() || b == b'.') && crtd::is_crtd_type(kind) {
+            return Some(LogFormat::Crtd);
         }
         if first.starts_with('(') || candump::looks_like_candump(first) {
             return Some(LogFormat::Candump);
@@ -253,8 +319,7 @@ impl LogFormat {
             Some("asc") => Some(LogFormat::Asc),
             Some("trc") => Some(LogFormat::Trc),
             Some("blf") => Some(LogFormat::Blf),
-            Some("csv") => Some(LogFormat::GvretCsv),
-            Some("log") => Some(LogFormat::Candump),
+            Some("crtd" | "crt") => Some(LogFormat::Crtd),
             _ => None,
         }
     }
@@ -285,10 +350,8 @@ pub fn open(path: &Path, format: Option<LogFormat>, options: ReadOptions) -> Res
         Some(f) => f,
         None => {
             let head = peek(&mut input).map_err(io_err)?;
-            LogFormat::detect(&head, path).ok_or_else(|| LogError::UnknownFormat {
-                file: Arc::clone(&name),
-                detail: describe_head(&head),
-            })?
+            LogFormat::detect(&head, path)
+                .ok_or_else(|| LogError::UnknownFormat { file: Arc::clone(&name), detail: describe_head(&head) })?
         }
     };
     from_reader(input, name, format, options)
@@ -304,9 +367,14 @@ pub fn from_reader(
     Ok(match format {
         LogFormat::Candump => Box::new(candump::CandumpReader::new(input, name, options)),
         LogFormat::Asc => Box::new(asc::AscReader::new(input, name, options)),
-        LogFormat::Trc => Box::new(trc::TrcReader::new(input, name, options)?),
+        LogFormat::Trc => Box::new(trc::TrcReader::new(input, name, options)),
         LogFormat::GvretCsv => Box::new(gvret::GvretReader::new(input, name, options)),
         LogFormat::Blf => Box::new(blf::BlfReader::new(input, name, options)?),
+        LogFormat::Crtd => Box::new(crtd::CrtdReader::new(input, name, options)),
+        LogFormat::BusMaster => Box::new(busmaster::BusMasterReader::new(input, name, options)),
+        LogFormat::Microchip => Box::new(microchip::MicrochipReader::new(input, name, options)),
+        LogFormat::GenericCsv => Box::new(generic_csv::GenericCsvReader::new(input, name, options)),
+        LogFormat::CarBus => Box::new(carbus::CarBusReader::new(input, name, options)),
     })
 }
 
