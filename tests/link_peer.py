@@ -6,7 +6,7 @@ header, the frame records, the ordered receiver checks and the replay window are
 re-implemented here from the specification. tests/link_interop.rs drives it.
 
 Input (JSON on stdin):
-    {"doc": "path/to/docs/link.md",          # check every test vector of section 11
+    {"doc": "path/to/docs/link.md",          # check every test vector of section 12
      "keys": [{"key_id": 1, "suite": 1, "key": "hex", "device": "name", "revoked": false}],
      "open": ["hex datagram", ...],          # opened in order by one receiver
      "seal": [{"key_id": 1, "packet_number": 5, "frames": ["123#DEAD", ...]}]}
@@ -222,11 +222,11 @@ class Receiver:
         }
 
 
-# ---- test vectors of section 11 -------------------------------------------------------
+# ---- test vectors of section 12 -------------------------------------------------------
 
 def read_vectors(path):
     text = open(path, encoding="utf-8").read()
-    section = text.split("## 11. Test vectors", 1)[1]
+    section = text.split("## 12. Test vectors", 1)[1]
     vectors = []
     for block in re.findall(r"```text\n(.*?)```", section, re.S):
         fields = []

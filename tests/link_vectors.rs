@@ -1,4 +1,4 @@
-//! The test vectors of `docs/link.md` (section 11), checked both ways for both
+//! The test vectors of `docs/link.md` (section 12), checked both ways for both
 //! suites: sealing the frames gives the datagram bytes, opening the bytes gives
 //! the frames. The vectors are generated from the inputs below; when the doc and
 //! the implementation disagree the test fails, and `BULKHEAD_BLESS=1 cargo test

@@ -1,6 +1,6 @@
 //! Shared helpers of the link's integration tests: frames from candump's
 //! compact notation (the notation of `docs/link.md`), fixed test keys, and the
-//! test vectors of `docs/link.md` section 11.
+//! test vectors of `docs/link.md` section 12.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
