@@ -9,7 +9,8 @@
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
 //! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
 //! - [`logs`]: streaming readers of CAN captures (candump, Vector ASC and
-//!   BLF, PEAK TRC, SavvyCAN's GVRET CSV and its other exports).
+//!   BLF, PEAK TRC, SavvyCAN's GVRET CSV and its other exports);
+//! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -17,5 +18,6 @@ pub mod codec;
 pub mod dbc;
 pub mod diagnostic;
 pub mod frame;
+pub mod link;
 pub mod logs;
 pub mod time;
