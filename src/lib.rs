@@ -9,11 +9,12 @@
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
 //! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
 //! - [`logs`]: streaming readers of CAN captures (candump, Vector ASC and
-//!   BLF, PEAK TRC, SavvyCAN GVRET CSV);
+//!   BLF, PEAK TRC, SavvyCAN's GVRET CSV and its other exports);
 //! - [`e2e`]: end-to-end protection of payloads (checksums, alive counters);
 //! - [`rules`]: rule files, compiled into lookup tables;
 //! - [`engine`]: the pure engine that decides on every frame;
-//! - [`replay`]: captures through the engine, with reports.
+//! - [`replay`]: captures through the engine, with reports;
+//! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod diagnostic;
 pub mod e2e;
 pub mod engine;
 pub mod frame;
+pub mod link;
 pub mod logs;
 pub mod replay;
 pub mod rules;

@@ -82,7 +82,7 @@ fn real_captures_decode_like_cantools() {
     ];
     let mut decoded = 0;
     for (capture, buses) in &captures {
-        let mut args = vec!["log".to_owned(), "25000".to_owned(), capture.clone()];
+        let mut args = vec!["log".to_owned(), "12000".to_owned(), capture.clone()];
         args.extend(buses.iter().map(|(bus, dbc)| format!("{bus}={dbc}")));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let oracle = run_oracle(&args, None);
@@ -94,7 +94,7 @@ fn real_captures_decode_like_cantools() {
         assert_eq!(result.layout_refused, 0, "{capture}: frames of messages we refuse");
         decoded += result.agreed;
     }
-    assert!(decoded > 50_000, "only {decoded} frames compared");
+    assert!(decoded > 40_000, "only {decoded} frames compared");
 }
 
 #[test]

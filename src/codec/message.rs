@@ -119,7 +119,8 @@ impl MessageCodec {
                 out(SignalIndex::new(index), signal.decode_unchecked(data));
             }
         } else {
-            let switches = self.switch_values(data);
+            let mut switches = SwitchValues::new();
+            self.evaluate_switches(data, &mut switches);
             for (index, (signal, presence)) in self.signals.iter().zip(&self.mux.presence).enumerate() {
                 if presence.holds(&switches) {
                     out(SignalIndex::new(index), signal.decode_unchecked(data));
@@ -144,7 +145,11 @@ impl MessageCodec {
         Ok(match self.mux.presence.get(index.get()) {
             None => false,
             Some(Presence::Always) => true,
-            Some(presence) => presence.holds(&self.switch_values(data)),
+            Some(presence) => {
+                let mut switches = SwitchValues::new();
+                self.evaluate_switches(data, &mut switches);
+                presence.holds(&switches)
+            }
         })
     }
 
@@ -152,18 +157,17 @@ impl MessageCodec {
         if len < self.size { Err(DecodeError::TooShort { len, expected: self.size }) } else { Ok(()) }
     }
 
-    /// Evaluates the switches in dependency order.
+    /// Evaluates the switches in dependency order (in place: the state is
+    /// too big to return by value on the per-frame path).
     #[inline]
-    fn switch_values(&self, data: &[u8]) -> SwitchValues {
-        let mut values = SwitchValues::new();
+    fn evaluate_switches(&self, data: &[u8], values: &mut SwitchValues) {
         for (slot, &index) in self.mux.switches.iter().enumerate() {
             if let (Some(signal), Some(presence)) = (self.signals.get(index), self.mux.presence.get(index))
-                && presence.holds(&values)
+                && presence.holds(values)
             {
                 values.set(slot, signal.raw_unchecked(data).as_switch_value());
             }
         }
-        values
     }
 
     /// Writes raw values into `buf` (at least the message length), touching

@@ -5,7 +5,10 @@
 //! condition comes from `SG_MUL_VAL_` when the signal has entries there
 //! (they replace the `mN` marker), otherwise from the `mN`/`mNM` marker with the
 //! message's single `M` switch. Switches can be multiplexed themselves (`mNM`),
-//! in chains of any depth.
+//! in chains of any depth. Any integer signal an `SG_MUL_VAL_` entry names
+//! acts as a switch, marked `M`/`mNM` or not (real files are not always
+//! consistent: vw_pq.dbc marks its switches with a lowercase `m`). Switch
+//! values are raw values (before factor and offset).
 //!
 //! Invariants of a [`MuxPlan`]: the switches are listed so that each switch
 //! comes after the switch it depends on (so one pass in that order evaluates

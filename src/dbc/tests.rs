@@ -406,3 +406,118 @@ fn empty_and_header_only_files() {
     let dbc = parse("e.dbc", b"VERSION \"1.0\"\nBS_: 500 : 1, 2\n").unwrap();
     assert_eq!((dbc.version.as_str(), dbc.bit_timing.map(|b| b.baudrate)), ("1.0", Some(500)));
 }
+
+#[test]
+fn duplicates_in_large_messages_and_repeated_undefined_attributes() {
+    let mut body = String::from("BO_ 1 Big: 64 ECU\n");
+    for k in 0..40 {
+        body.push_str(&format!(" SG_ S{k} : {k}|1@1+ (1,0) [0|0] \"\" GW\n"));
+    }
+    body.push_str(" SG_ S7 : 50|1@1+ (1,0) [0|0] \"\" GW\n");
+    assert_eq!(err(&body), ["51:2 message `Big` already has a signal `S7` (line 18)"]);
+    let (dbc, w) = ok("BO_ 1 A: 8 ECU\nBA_ \"X\" BO_ 1 1;\nBA_ \"X\" BO_ 1 2;\n");
+    assert_eq!(dbc.messages[0].attributes, [Attribute { name: "X".into(), value: AttributeValue::Int(2) }]);
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert_eq!(w[1], "12:1 attribute `X` is set twice on the same object; the later value wins");
+}
+
+#[test]
+fn loosely_written_defaults_and_values() {
+    let body = "BO_ 1 A: 8 ECU\n\
+        BA_DEF_ BO_ \"Cycle\" INT 0 1000;\n\
+        BA_DEF_ BO_ \"Delay\" INT 0 1000;\n\
+        BA_DEF_ BO_ \"Kind\" ENUM \"Cyclic\",\"Event\";\n\
+        BA_DEF_ BO_ \"Gain\" FLOAT 0 10;\n\
+        BA_DEF_ BO_ \"Label\" STRING;\n\
+        BA_DEF_DEF_ \"Cycle\" 100.0;\n\
+        BA_DEF_DEF_ \"Delay\" \"5\";\n\
+        BA_DEF_DEF_ \"Kind\" \"Cyclic\";\n\
+        BA_DEF_DEF_ \"Gain\" \"2.5\";\n\
+        BA_DEF_DEF_ \"Label\" 7;\n\
+        BA_DEF_DEF_ \"Missing\" 1;\n\
+        BA_ \"Kind\" BO_ 1 \"Sporadic\";\n\
+        BA_ \"Kind\" BO_ 1 9;\n";
+    let (dbc, w) = ok(body);
+    assert_eq!(
+        w,
+        [
+            "16:21 integer attribute `Cycle` is given as the decimal 100; read as 100",
+            "17:21 integer attribute `Delay` is given as the string \"5\"; read as a number",
+            "19:20 float attribute `Gain` is given as the string \"2.5\"; read as a number",
+            "20:21 string attribute `Label` is given the number 7 without quotes; read as the text \"7\"",
+            "21:1 `BA_DEF_DEF_` for `Missing`, which no definition defines; ignored",
+            "22:18 \"Sporadic\" is not one of the labels of ENUM attribute `Kind`",
+            "23:1 attribute `Kind` is set twice on the same object; the later value wins",
+            "23:18 index 9 of ENUM attribute `Kind` is outside its 2 labels",
+        ]
+    );
+    let defaults: Vec<_> = dbc.attribute_definitions.iter().map(|d| d.default.clone()).collect();
+    assert_eq!(
+        defaults,
+        [
+            Some(AttributeValue::Int(100)),
+            Some(AttributeValue::Int(5)),
+            Some(AttributeValue::Str("Cyclic".into())),
+            Some(AttributeValue::Float(2.5)),
+            Some(AttributeValue::Str("7".into())),
+        ]
+    );
+}
+
+#[test]
+fn files_without_bs_and_bu_sections() {
+    let dbc = parse(
+        "t.dbc",
+        b"VERSION \"\"\n\nNS_ :\n  NS_DESC_\n\nBO_ 263 UNK: 8 XXX\n SG_ A : 39|16@0+ (1,0) [0|255] \"a\" XXX\n",
+    )
+    .unwrap();
+    assert!(dbc.warnings.is_empty(), "{:?}", dbc.warnings);
+    assert_eq!((dbc.nodes.len(), dbc.bit_timing, dbc.new_symbols.len()), (0, None, 1));
+    assert_eq!(dbc.messages[0].signals[0].unit, "a");
+}
+
+#[test]
+fn exponents_and_signs_in_numbers() {
+    let (dbc, w) = ok("BO_ 1 A: 8 ECU\n SG_ s : 0|8@1- (1e-3,+5) [-1.5E+2|.5] \"\" GW\n");
+    let s = &dbc.messages[0].signals[0];
+    assert_eq!((s.factor, s.offset, s.min, s.max), (0.001, 5.0, -150.0, 0.5));
+    assert_eq!(
+        w,
+        ["11:23 number `+5` is written with a leading `+`", "11:36 number `.5` has no digit before its decimal point"]
+    );
+}
+
+#[test]
+fn unindented_symbol_list() {
+    let dbc = parse("t.dbc", b"VERSION \"\"\n\nNS_ :\nCM_\nBA_DEF_\n\nBS_:\nBU_: A\nBO_ 1 M: 8 A\n").unwrap();
+    assert_eq!(dbc.new_symbols, ["CM_", "BA_DEF_"]);
+    let w: Vec<_> = dbc.warnings.iter().map(|w| (w.location.line, w.location.column, w.message.as_str())).collect();
+    assert_eq!(
+        w,
+        [
+            (4, 1, "the `NS_` symbol list continues on a line that is not indented"),
+            (5, 1, "the `NS_` symbol list continues on a line that is not indented")
+        ]
+    );
+}
+
+#[test]
+fn duplicate_definitions_later_wins() {
+    let body = "VAL_TABLE_ T 0 \"a\";\nVAL_TABLE_ T 1 \"b\";\n\
+        EV_ V: 0 [0|1] \"\" 0 1 DUMMY_NODE_VECTOR0 Vector__XXX;\nEV_ V: 1 [0|2] \"\" 0 2 DUMMY_NODE_VECTOR0 Vector__XXX;\n\
+        BA_DEF_ BO_ \"A\" INT 0 1;\nBA_DEF_ BO_ \"A\" STRING;\nBA_DEF_DEF_ \"A\" \"x\";\nBA_DEF_DEF_ \"A\" \"y\";\n";
+    let (dbc, w) = ok(body);
+    assert_eq!(
+        w,
+        [
+            "11:1 value table `T` is defined twice; the later definition replaces the earlier",
+            "13:1 environment variable `V` is defined twice; the later definition replaces the earlier",
+            "15:1 attribute `A` is defined twice for messages (`BO_`); the later definition replaces the earlier",
+            "17:1 default of attribute `A` is given twice; the later wins",
+        ]
+    );
+    assert_eq!((dbc.value_tables.len(), dbc.value_tables[0].values[0].value), (1, 1));
+    assert_eq!((dbc.environment_variables.len(), dbc.environment_variables[0].id), (1, 2));
+    assert_eq!(dbc.attribute_definitions[0].kind, AttributeKind::String);
+    assert_eq!(dbc.attribute_definitions[0].default, Some(AttributeValue::Str("y".into())));
+}

@@ -58,7 +58,7 @@ fn definition_body<'a>(
     scope: AttributeScope,
     stmt: &'static str,
 ) -> PResult<'a, Statement> {
-    let (i, name) = string(i, "expected the attribute name (in quotes) in the attribute definition")?;
+    let (i, name) = string(cx, i, "expected the attribute name (in quotes) in the attribute definition")?;
     let (i, kind) = value_type(cx, i)?;
     let (i, ()) = end_of_statement(cx, i, stmt)?;
     let definition = RawAttributeDefinition { scope, name, kind };
@@ -136,7 +136,7 @@ fn enum_labels<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<String>> {
         return Ok((i, labels));
     }
     loop {
-        let (rest, label) = string(i, "expected an `ENUM` label (in quotes) after `,`")?;
+        let (rest, label) = string(cx, i, "expected an `ENUM` label (in quotes) after `,`")?;
         labels.push(label);
         let (rest, comma) = opt_symbol(rest, b',');
         if !comma {
@@ -153,7 +153,7 @@ fn enum_labels<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<String>> {
 /// `BA_DEF_DEF_ "name" value ;` (or `BA_DEF_DEF_REL_`), after the keyword.
 pub(crate) fn default<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offset: usize, relation: bool) -> PResult<'a, Statement> {
     let stmt = if relation { "BA_DEF_DEF_REL_" } else { "BA_DEF_DEF_" };
-    let (i, name) = string(i, "expected the attribute name (in quotes) after `BA_DEF_DEF_`")?;
+    let (i, name) = string(cx, i, "expected the attribute name (in quotes) after `BA_DEF_DEF_`")?;
     let (i, value) = raw_value(cx, i, "expected the default value (a number or a string) after the attribute name")?;
     let (i, ()) = end_of_statement(cx, i, stmt)?;
     Ok((i, Statement::AttributeDefault(Located::new(keyword_offset, RawAttributeDefault { relation, name, value }))))
@@ -162,7 +162,7 @@ pub(crate) fn default<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offset: usize, rel
 /// `BA_ "name" [object] value ;`, after the keyword.
 pub(crate) fn value<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offset: usize) -> PResult<'a, Statement> {
     let name_at = cx.offset(skip_space(i));
-    let (i, name) = string(i, "expected the attribute name (in quotes) after `BA_`")?;
+    let (i, name) = string(cx, i, "expected the attribute name (in quotes) after `BA_`")?;
     let next = skip_space(i);
     let (i, target) = match peek_ident(next) {
         Some(b"BU_") => {
@@ -194,7 +194,7 @@ pub(crate) fn value<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offset: usize) -> PR
 /// and `BU_EV_REL_` forms), after the keyword.
 pub(crate) fn relation_value<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offset: usize) -> PResult<'a, Statement> {
     let name_at = cx.offset(skip_space(i));
-    let (i, name) = string(i, "expected the attribute name (in quotes) after `BA_REL_`")?;
+    let (i, name) = string(cx, i, "expected the attribute name (in quotes) after `BA_REL_`")?;
     let next = skip_space(i);
     let relation = peek_ident(next);
     let scope = match relation {
@@ -238,7 +238,7 @@ pub(crate) fn raw_value<'a>(cx: &Ctx<'_>, i: Input<'a>, what: &'static str) -> P
         let (i, n) = number_literal(cx, start, what)?;
         return Ok((i, Located::new(at, RawValue::Number(n))));
     }
-    let (i, text) = string(start, what)?;
+    let (i, text) = string(cx, start, what)?;
     Ok((i, Located::new(at, RawValue::Text(text))))
 }
 

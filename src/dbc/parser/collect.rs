@@ -125,11 +125,28 @@ impl Collected {
         }
     }
 
-    /// Adds one parsed statement that started at `offset`.
-    pub fn add(&mut self, cx: &Ctx<'_>, offset: usize, statement: Statement) {
-        if !matches!(statement, Statement::Signal(_)) {
-            self.set_owner(SignalOwner::Nobody);
+    /// Adds the signal whose `SG_` is at `at` to the message it follows.
+    pub fn add_signal(&mut self, cx: &Ctx<'_>, at: usize, mut signal: Signal) {
+        match self.owner() {
+            SignalOwner::Message(index) => {
+                signal.line = self.line_at(cx, at);
+                if let Some(message) = self.messages.get_mut(index) {
+                    message.signals.push(signal);
+                    message.signal_offsets.push(at);
+                }
+            }
+            SignalOwner::LeftOut | SignalOwner::Broken => {}
+            SignalOwner::Nobody => cx.note(
+                Note::error(at, format!("signal `{}` is outside any message", signal.name))
+                    .with_label("this `SG_` does not follow a `BO_`")
+                    .with_help("move the `SG_` line under its `BO_` line (only other `SG_` lines may come between)"),
+            ),
         }
+    }
+
+    /// Adds one parsed statement (not `SG_`) that started at `offset`.
+    pub fn add(&mut self, cx: &Ctx<'_>, offset: usize, statement: Statement) {
+        self.set_owner(SignalOwner::Nobody);
         match statement {
             Statement::Version(v) => {
                 if self.version.is_some() {
@@ -157,26 +174,6 @@ impl Collected {
                         self.left_out_ids.push(raw.raw_id);
                         self.set_owner(SignalOwner::LeftOut);
                     }
-                }
-            }
-            Statement::Signal(signal) => {
-                let Located { offset: at, item: mut signal } = *signal;
-                match self.owner() {
-                    SignalOwner::Message(index) => {
-                        signal.line = self.line_at(cx, at);
-                        if let Some(message) = self.messages.get_mut(index) {
-                            message.signals.push(signal);
-                            message.signal_offsets.push(at);
-                        }
-                    }
-                    SignalOwner::LeftOut | SignalOwner::Broken => {}
-                    SignalOwner::Nobody => cx.note(
-                        Note::error(at, format!("signal `{}` is outside any message", signal.name))
-                            .with_label("this `SG_` does not follow a `BO_`")
-                            .with_help(
-                                "move the `SG_` line under its `BO_` line (only other `SG_` lines may come between)",
-                            ),
-                    ),
                 }
             }
             Statement::EnvironmentVariable(v) => self.environment_variables.push(*v),

@@ -55,7 +55,7 @@ pub(crate) fn comment<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offset: usize) -> 
             return Err(fail(next, "expected a string, or `BU_`, `BO_`, `SG_` or `EV_` and the object, after `CM_`"));
         }
     };
-    let (i, text) = string(i, "expected the comment text (in quotes) in `CM_`")?;
+    let (i, text) = string(cx, i, "expected the comment text (in quotes) in `CM_`")?;
     let (i, ()) = end_of_statement(cx, i, "CM_")?;
     let statement = match target {
         Some(target) => Statement::Comment(Located::new(keyword_offset, RawComment { target, text })),

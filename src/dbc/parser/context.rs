@@ -14,6 +14,9 @@ use crate::dbc::notes::{Note, NoteSink};
 pub(crate) struct Ctx<'a> {
     /// The whole file.
     pub source: &'a [u8],
+    /// The whole file as text when it is valid UTF-8 (checked once), so that
+    /// names and strings are sliced from it without validating each again.
+    text: Option<&'a str>,
     /// Where warnings (and errors) are recorded.
     pub notes: &'a NoteSink,
 }
@@ -21,7 +24,13 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// A context over `source`.
     pub fn new(source: &'a [u8], notes: &'a NoteSink) -> Self {
-        Ctx { source, notes }
+        Ctx { source, text: std::str::from_utf8(source).ok(), notes }
+    }
+
+    /// The `len` bytes at `offset` as text, when the file is UTF-8 and the
+    /// range falls on character boundaries.
+    pub fn text_at(&self, offset: usize, len: usize) -> Option<&'a str> {
+        self.text?.get(offset..offset.checked_add(len)?)
     }
 
     /// The byte offset of `rest` in the file.

@@ -21,7 +21,7 @@ pub(crate) fn environment_variable<'a>(cx: &Ctx<'_>, i: Input<'a>, keyword_offse
     let (i, ()) = symbol(i, b'|', "expected `|` between the minimum and the maximum in `EV_`")?;
     let (i, max) = number(cx, i, "expected the maximum (a number) after `|` in `EV_`")?;
     let (i, ()) = symbol(i, b']', "expected `]` after the maximum in `EV_`")?;
-    let (i, unit) = string(i, "expected the unit (in quotes) after `[min|max]` in `EV_`")?;
+    let (i, unit) = string(cx, i, "expected the unit (in quotes) after `[min|max]` in `EV_`")?;
     let (i, initial) = number(cx, i, "expected the initial value (a number) after the unit in `EV_`")?;
     let (i, id) = unsigned(i, "expected the variable id (a number) after the initial value in `EV_`")?;
     let (i, access_type) = name(cx, i, "expected the access type (`DUMMY_NODE_VECTOR0`...) after the id in `EV_`")?;

@@ -5,25 +5,27 @@
 //! the `NS_ :` line and on the indented lines after it, and it ends at the
 //! first line that starts in column 1 (or at `BS_:`), which is how every
 //! writer lays it out (the symbols are themselves keywords, so no token can
-//! tell the end). The node list of `BU_` ends the same way (or at a keyword),
+//! tell the end). A keyword alone on an unindented line is still taken as a
+//! symbol (with a warning): no statement consists of its keyword only. The
+//! node list of `BU_` ends the same way (or at a keyword),
 //! so a mistyped keyword on the next line is not taken for a node.
 
 use super::context::Ctx;
 use super::lexical::{
-    Input, PResult, ascii_string, ident, is_keyword, name, next_is_number, opt_symbol, peek_ident, skip_space, string,
-    symbol, unsigned,
+    Input, PResult, ascii_string, ident, is_keyword, name, next_is_number, opt_symbol, peek_ident, skip_inline_space,
+    skip_space, string, symbol, unsigned,
 };
 use super::statement::Located;
 use super::syntax_error::fail;
 use crate::dbc::model::BitTiming;
 
 /// `VERSION "text"`
-pub(crate) fn version<'a>(_cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, String> {
-    string(i, "expected the version string (in quotes) after `VERSION`")
+pub(crate) fn version<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, String> {
+    string(cx, i, "expected the version string (in quotes) after `VERSION`")
 }
 
 /// `NS_ :` followed by the symbol list.
-pub(crate) fn new_symbols<'a>(_cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<String>> {
+pub(crate) fn new_symbols<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<String>> {
     let (mut i, ()) = symbol(i, b':', "expected `:` after `NS_`")?;
     let mut symbols = Vec::new();
     loop {
@@ -38,8 +40,18 @@ pub(crate) fn new_symbols<'a>(_cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Vec<St
         };
         let indented = !new_line || gap.last().is_some_and(|&b| b != b'\n');
         let bit_timing = word == b"BS_" && opt_symbol(next.get(3..).unwrap_or_default(), b':').1;
-        if !indented || bit_timing {
+        if bit_timing {
             return Ok((i, symbols));
+        }
+        if !indented {
+            // A keyword alone on its line cannot start a statement (each takes
+            // arguments): it is a symbol of a list written without indentation.
+            let after = skip_inline_space(next.get(word.len()..).unwrap_or_default());
+            let alone = matches!(after.first(), None | Some(b'\n'));
+            if !(alone && is_keyword(word)) {
+                return Ok((i, symbols));
+            }
+            cx.warn(next, "the `NS_` symbol list continues on a line that is not indented");
         }
         let (rest, word) = ident(next)?;
         symbols.push(ascii_string(word));
@@ -113,6 +125,10 @@ mod tests {
         assert_eq!(run(src, 3, new_symbols).0, ["CM_", "BA_"]);
         let src = b"NS_ :\n    CM_\n    BS_:\n";
         assert_eq!(run(src, 3, new_symbols).0, ["CM_"]);
+        let src = b"NS_ :\nCM_\r\nBA_DEF_\n\nBS_:\n";
+        let (symbols, end) = run(src, 3, new_symbols);
+        assert_eq!(symbols, ["CM_", "BA_DEF_"]);
+        assert!(src[end..].starts_with(b"\n\nBS_"));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub(crate) fn signal_type<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Stateme
     let (i, ()) = symbol(i, b'|', "expected `|` between the minimum and the maximum in `SGTYPE_`")?;
     let (i, max) = number(cx, i, "expected the maximum (a number) in `SGTYPE_`")?;
     let (i, ()) = symbol(i, b']', "expected `]` after the maximum in `SGTYPE_`")?;
-    let (i, unit) = string(i, "expected the unit (in quotes) in `SGTYPE_`")?;
+    let (i, unit) = string(cx, i, "expected the unit (in quotes) in `SGTYPE_`")?;
     let (i, default) = number(cx, i, "expected the default value (a number) after the unit in `SGTYPE_`")?;
     let (i, ()) = symbol(i, b',', "expected `,` between the default value and the value table in `SGTYPE_`")?;
     let (i, value_table) = name(cx, i, "expected the value table name after `,` in `SGTYPE_`")?;

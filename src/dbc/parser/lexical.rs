@@ -9,6 +9,8 @@
 //!   [`nom::Err::Failure`] whose message is `what` ("expected the message id
 //!   after `BO_`"); the others return a recoverable [`nom::Err::Error`] so
 //!   callers can try something else;
+//! - numbers: `12`, `-3.5`, `1e-3`, `1E+005` (as CANdb++ writes exponents) are
+//!   plain; `.25`, `1.` and `+5` are read the obvious way with a warning;
 //! - identifiers are ASCII (`[A-Za-z0-9_]`); quoted text is decoded with
 //!   [`decode_lossy`] (UTF-8 when valid, else Windows-1252) after `\"` has been
 //!   unescaped; no other escape exists in DBC files;
@@ -87,7 +89,12 @@ pub(crate) const fn is_ident_byte(b: u8) -> bool {
 
 /// True when `word` is a DBC statement keyword.
 pub(crate) fn is_keyword(word: &[u8]) -> bool {
-    KEYWORDS.contains(&word)
+    // Every keyword is upper case and most end with `_`: reject the usual
+    // names (signals, nodes) without comparing against the whole list.
+    match (word.first(), word.last()) {
+        (Some(b'A'..=b'Z'), Some(b'_' | b'N' | b'R')) => KEYWORDS.contains(&word),
+        _ => false,
+    }
 }
 
 /// Skips whitespace, line ends included.
@@ -143,7 +150,9 @@ pub(crate) fn ascii_string(word: &[u8]) -> String {
 /// Names that start with a digit (`2017_5`) are accepted with a warning.
 pub(crate) fn name<'a>(cx: &Ctx<'_>, i: Input<'a>, what: &'static str) -> PResult<'a, String> {
     let (rest, word) = name_bytes(cx, i, what)?;
-    Ok((rest, ascii_string(word)))
+    let offset = cx.offset(rest).saturating_sub(word.len());
+    let text = cx.text_at(offset, word.len()).map_or_else(|| ascii_string(word), str::to_owned);
+    Ok((rest, text))
 }
 
 /// Like [`name`] but borrowed.
@@ -329,13 +338,16 @@ pub(crate) struct RawText<'a> {
     pub bytes: &'a [u8],
     /// True when the text contains `\"`.
     pub escaped: bool,
+    /// Bytes of input left at the first byte of the text (to find its offset).
+    pub rest_len: usize,
 }
 
 impl RawText<'_> {
     /// The text with `\"` unescaped and decoded (UTF-8, else Windows-1252).
-    pub fn decode(&self) -> String {
+    pub fn decode(&self, cx: &Ctx<'_>) -> String {
         if !self.escaped {
-            return decode_lossy(self.bytes);
+            let offset = cx.source.len().saturating_sub(self.rest_len);
+            return cx.text_at(offset, self.bytes.len()).map_or_else(|| decode_lossy(self.bytes), str::to_owned);
         }
         let mut unescaped = Vec::with_capacity(self.bytes.len());
         let mut rest = self.bytes;
@@ -379,16 +391,16 @@ pub(crate) fn raw_string<'a>(i: Input<'a>, what: &'static str) -> PResult<'a, Ra
             _ => {
                 let text = body.get(..pos).unwrap_or_default();
                 let rest = body.get(pos + 1..).unwrap_or_default();
-                return Ok((rest, RawText { bytes: text, escaped }));
+                return Ok((rest, RawText { bytes: text, escaped, rest_len: body.len() }));
             }
         }
     }
 }
 
 /// A quoted string, decoded.
-pub(crate) fn string<'a>(i: Input<'a>, what: &'static str) -> PResult<'a, String> {
+pub(crate) fn string<'a>(cx: &Ctx<'_>, i: Input<'a>, what: &'static str) -> PResult<'a, String> {
     let (rest, raw) = raw_string(i, what)?;
-    Ok((rest, raw.decode()))
+    Ok((rest, raw.decode(cx)))
 }
 
 /// What the parser found at `rest`, for the label under an error's caret.
@@ -404,6 +416,7 @@ pub(crate) fn describe_found(rest: &[u8]) -> Cow<'static, str> {
             Cow::Owned(format!("found `{}`", decode_lossy(token)))
         }
         Some(&b) if b.is_ascii_graphic() => Cow::Owned(format!("found `{}`", char::from(b))),
+        Some(&b) if b < 0x80 => Cow::Owned(format!("found the control character 0x{b:02X}")),
         Some(_) => {
             let len = rest.iter().take_while(|&&b| b >= 0x80).count().clamp(1, 4);
             Cow::Owned(format!("found `{}`", decode_lossy(rest.get(..len).unwrap_or_default())))
@@ -510,13 +523,15 @@ mod tests {
 
     #[test]
     fn strings_with_escapes_newlines_and_cp1252() {
-        let (rest, raw) = raw_string(b"  \"a \\\"b\\\" \\n\nc\" ;", "s").unwrap();
-        assert_eq!(raw.decode(), "a \"b\" \\n\nc");
-        assert_eq!(rest, b" ;");
-        let (_, raw) = raw_string(b"\"\xB0C\"", "s").unwrap();
-        assert_eq!(raw.decode(), "\u{b0}C");
-        let (_, raw) = raw_string(b"\"\"", "s").unwrap();
-        assert_eq!(raw.decode(), "");
+        for src in [&b"  \"a \\\"b\\\" \\n\nc\" ;"[..], b"  \"a \\\"b\\\" \\n\nc\" ;\xFF"] {
+            let (text, _) = with_cx(src, |cx| string(cx, src, "s").map(|(rest, t)| (t, rest.len())));
+            assert_eq!(text, Ok(("a \"b\" \\n\nc".to_owned(), src.len() - 16)));
+        }
+        let src = b"\"\xB0C\"";
+        assert_eq!(with_cx(src, |cx| string(cx, src, "s").map(|(_, t)| t)).0.as_deref(), Ok("\u{b0}C"));
+        let src = "x \"\u{b0}C\"".as_bytes();
+        assert_eq!(with_cx(src, |cx| string(cx, &src[1..], "s").map(|(_, t)| t)).0.as_deref(), Ok("\u{b0}C"));
+        assert_eq!(with_cx(b"\"\"", |cx| string(cx, b"\"\"", "s").map(|(_, t)| t)).0.as_deref(), Ok(""));
     }
 
     #[test]
@@ -561,5 +576,7 @@ mod tests {
         assert_eq!(describe_found(b"abc def"), "found `abc`");
         assert_eq!(describe_found(b"; x"), "found `;`");
         assert_eq!(describe_found(b"\"x\""), "found a string");
+        assert_eq!(describe_found(b"\rx"), "found the control character 0x0D");
+        assert_eq!(describe_found("é".as_bytes()), "found `é`");
     }
 }

@@ -141,7 +141,7 @@ pub(crate) fn signal<'a>(cx: &Ctx<'_>, i: Input<'a>) -> PResult<'a, Signal> {
     let (i, ()) = symbol(i, b'|', "expected `|` between the minimum and the maximum in `SG_`")?;
     let (i, max) = number(cx, i, "expected the maximum (a number) after `|` in `SG_`")?;
     let (i, ()) = symbol(i, b']', "expected `]` after the maximum in `SG_`")?;
-    let (i, unit) = string(i, "expected the unit (in quotes, may be empty) after `[min|max]` in `SG_`")?;
+    let (i, unit) = string(cx, i, "expected the unit (in quotes, may be empty) after `[min|max]` in `SG_`")?;
     let (i, receivers) = receivers(cx, i, &signal_name)?;
     let signal = Signal {
         name: signal_name,

@@ -31,7 +31,7 @@ pub(crate) mod value;
 use collect::Collected;
 use context::Ctx;
 use lexical::{Input, PResult, describe_found, ident, is_keyword, skip_inline_space, skip_space, skip_to_line_end};
-use statement::{Located, Statement};
+use statement::Statement;
 use syntax_error::{SyntaxError, fail};
 
 use crate::dbc::notes::Note;
@@ -48,6 +48,26 @@ pub(crate) fn parse_statements(cx: &Ctx<'_>) -> Collected {
         }
         let at = cx.offset(i);
         let keyword = ident(i).ok().filter(|(_, word)| is_keyword(word));
+        if let Some((rest, b"SG_")) = keyword {
+            // Signals are most of a file: added straight to their message.
+            match message::signal(cx, rest) {
+                Ok((rest, signal)) => {
+                    collected.add_signal(cx, at, signal);
+                    i = rest;
+                    continue;
+                }
+                Err(e) => {
+                    collected.statement_failed(true);
+                    match recover(cx, e, at) {
+                        Some(resume) => {
+                            i = resume;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
         let result = match keyword {
             Some((rest, word)) => statement(cx, word, rest, at),
             None => Err(fail(
@@ -60,28 +80,40 @@ pub(crate) fn parse_statements(cx: &Ctx<'_>) -> Collected {
                 collected.add(cx, at, statement);
                 i = rest;
             }
-            Err(nom::Err::Failure(e) | nom::Err::Error(e)) => {
-                let word = keyword.map(|(_, w)| w);
-                if word == Some(b"BO_".as_slice()) {
+            Err(e) => {
+                if keyword.map(|(_, w)| w) == Some(b"BO_".as_slice()) {
                     collected.message_failed();
                 } else {
-                    collected.statement_failed(word == Some(b"SG_".as_slice()));
+                    collected.statement_failed(false);
                 }
-                let stop = e.stops_parsing;
-                let error_offset = cx.source.len().saturating_sub(e.rest_len);
-                record_syntax_error(cx, e);
-                if stop || cx.notes.errors_full() {
-                    break;
+                match recover(cx, e, at) {
+                    Some(resume) => i = resume,
+                    None => break,
                 }
-                i = resume_point(cx, at, error_offset);
-            }
-            Err(nom::Err::Incomplete(_)) => {
-                cx.note(Note::error(at, "the statement is cut short by the end of the file"));
-                break;
             }
         }
     }
     collected
+}
+
+/// Records the error of the statement that began at `at`; returns where to
+/// go on, or `None` when parsing must stop.
+fn recover<'a>(cx: &Ctx<'a>, e: nom::Err<SyntaxError>, at: usize) -> Option<Input<'a>> {
+    match e {
+        nom::Err::Failure(e) | nom::Err::Error(e) => {
+            let stop = e.stops_parsing;
+            let error_offset = cx.source.len().saturating_sub(e.rest_len);
+            record_syntax_error(cx, e);
+            if stop || cx.notes.errors_full() {
+                return None;
+            }
+            Some(resume_point(cx, at, error_offset))
+        }
+        nom::Err::Incomplete(_) => {
+            cx.note(Note::error(at, "the statement is cut short by the end of the file"));
+            None
+        }
+    }
 }
 
 /// Dispatches on the statement keyword `word` (which started at `at`).
@@ -92,7 +124,6 @@ fn statement<'a>(cx: &Ctx<'_>, word: &[u8], i: Input<'a>, at: usize) -> PResult<
         b"BS_" => header::bit_timing(cx, i).map(|(r, v)| (r, Statement::BitTiming(v))),
         b"BU_" => header::nodes(cx, i).map(|(r, v)| (r, Statement::Nodes(v))),
         b"BO_" => message::message(cx, i, at).map(|(r, m)| (r, Statement::Message(m))),
-        b"SG_" => message::signal(cx, i).map(|(r, s)| (r, Statement::Signal(Box::new(Located::new(at, s))))),
         b"CM_" => comment::comment(cx, i, at),
         b"VAL_TABLE_" => value::value_table(cx, i, at),
         b"VAL_" => value::value_descriptions(cx, i, at),

@@ -8,7 +8,7 @@
 //! names as strings) so that resolution can say exactly which reference dangles.
 
 use crate::dbc::model::{
-    AttributeKind, AttributeScope, BitTiming, EnvironmentVariable, Signal, SignalType, ValueDescription, ValueTable,
+    AttributeKind, AttributeScope, BitTiming, EnvironmentVariable, SignalType, ValueDescription, ValueTable,
 };
 use crate::frame::CanId;
 
@@ -218,7 +218,8 @@ pub(crate) struct RawComment {
     pub text: String,
 }
 
-/// One statement of a DBC file.
+/// One statement of a DBC file (`SG_` lines go straight to their message,
+/// see [`super::collect::Collected::add_signal`]).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Statement {
     /// `VERSION "..."`
@@ -233,8 +234,6 @@ pub(crate) enum Statement {
     ValueTable(Located<ValueTable>),
     /// `BO_`
     Message(RawMessage),
-    /// `SG_` (belongs to the message before it).
-    Signal(Box<Located<Signal>>),
     /// `EV_`
     EnvironmentVariable(Box<Located<EnvironmentVariable>>),
     /// `SGTYPE_`

@@ -56,7 +56,7 @@ pub(crate) fn descriptions<'a>(cx: &Ctx<'_>, i: Input<'a>, stmt: &'static str) -
         if matches!(literal, super::lexical::NumberLiteral::Float(_)) {
             cx.warn(at, format!("value {value} in `{stmt}` is written as a decimal; read as the integer {value}"));
         }
-        let (rest, description) = string(rest, description_expected(stmt))?;
+        let (rest, description) = string(cx, rest, description_expected(stmt))?;
         values.push(ValueDescription { value, description });
         i = rest;
     }

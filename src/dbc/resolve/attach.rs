@@ -13,6 +13,8 @@
 //! 2 on one that is not 64 bits long (the bits could not be read as the float
 //! the file claims), and any value type other than 0, 1 or 2.
 
+use std::collections::{HashMap, HashSet};
+
 use super::index::{MessageIndex, MessageLookup, NameIndex};
 use crate::dbc::model::SignalGroup;
 use crate::dbc::model::{Dbc, ExtendedMultiplexing, ValueType};
@@ -235,16 +237,19 @@ pub(crate) fn multiplex_values(
     targets: &mut Targets<'_>,
     statements: Vec<Located<RawMultiplexValues>>,
 ) {
+    // (message, signal, switch) -> position in the signal's `extended_multiplexing`.
+    let mut positions: HashMap<(usize, usize, usize), usize> = HashMap::new();
     for statement in statements {
         let RawMultiplexValues { message, signal, switch, ranges } = statement.item;
         let Some((mi, si)) = targets.signal(cx, dbc, message, &signal, "SG_MUL_VAL_", "the multiplexing is") else {
             continue;
         };
-        if targets.signal(cx, dbc, message, &switch, "SG_MUL_VAL_", "the multiplexing is").is_none() {
+        let Some((_, wi)) = targets.signal(cx, dbc, message, &switch, "SG_MUL_VAL_", "the multiplexing is") else {
             continue;
-        }
+        };
         let Some(signal) = dbc.messages.get_mut(mi).and_then(|m| m.signals.get_mut(si)) else { continue };
-        match signal.extended_multiplexing.iter_mut().find(|e| e.switch == switch.item) {
+        let position = positions.get(&(mi, si, wi)).copied();
+        match position.and_then(|p| signal.extended_multiplexing.get_mut(p)) {
             Some(existing) => {
                 cx.note(Note::warning(
                     statement.offset,
@@ -255,27 +260,28 @@ pub(crate) fn multiplex_values(
                 ));
                 existing.ranges = ranges;
             }
-            None => signal.extended_multiplexing.push(ExtendedMultiplexing { switch: switch.item, ranges }),
+            None => {
+                positions.insert((mi, si, wi), signal.extended_multiplexing.len());
+                signal.extended_multiplexing.push(ExtendedMultiplexing { switch: switch.item, ranges });
+            }
         }
     }
 }
 
-/// `BO_TX_BU_` statements.
+/// `BO_TX_BU_` statements (each transmitter listed once per message, in file order).
 pub(crate) fn transmitters(
     cx: &Ctx<'_>,
     dbc: &mut Dbc,
     targets: &mut Targets<'_>,
     statements: Vec<Located<RawTransmitters>>,
 ) {
+    let mut seen: HashSet<(usize, String)> = HashSet::new();
     for statement in statements {
         let RawTransmitters { message, nodes } = statement.item;
-        let Some(message) =
-            targets.message(cx, message, "BO_TX_BU_", "the transmitters are").and_then(|i| dbc.messages.get_mut(i))
-        else {
-            continue;
-        };
+        let Some(index) = targets.message(cx, message, "BO_TX_BU_", "the transmitters are") else { continue };
+        let Some(message) = dbc.messages.get_mut(index) else { continue };
         for node in nodes {
-            if node != message.transmitter && !message.extra_transmitters.contains(&node) {
+            if node != message.transmitter && seen.insert((index, node.clone())) {
                 message.extra_transmitters.push(node);
             }
         }

@@ -7,27 +7,30 @@
 //! given as an index or an ENUM value given as its label), a value outside the
 //! definition's range, a value for an attribute no `BA_DEF_` defines (kept as
 //! written), a definition or a value given twice (the later wins).
-//! Values are stored as the model says: INT/HEX as `Int`, FLOAT as `Float`,
-//! STRING as `Str`, ENUM as `Int` (index) or `Str` (label) as written.
+//! The conversion of one literal to its definition's type is in
+//! [`super::attribute_value`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use super::attribute_value::{Role, convert, literal};
 use super::index::{MessageIndex, MessageLookup, NameIndex};
-use crate::dbc::model::{
-    Attribute, AttributeDefinition, AttributeKind, AttributeScope, AttributeValue, Dbc, RelationAttribute,
-};
+use crate::dbc::model::{Attribute, AttributeDefinition, AttributeKind, AttributeScope, Dbc, RelationAttribute};
 use crate::dbc::notes::Note;
 use crate::dbc::parser::context::Ctx;
-use crate::dbc::parser::lexical::NumberLiteral;
 use crate::dbc::parser::statement::{
-    Located, ObjectRef, RawAttributeDefault, RawAttributeDefinition, RawAttributeValue, RawRelationValue, RawValue,
+    Located, ObjectRef, RawAttributeDefault, RawAttributeDefinition, RawAttributeValue, RawRelationValue,
 };
 
-/// Definitions by name, then scope (looked up without allocating).
+/// Definitions by name, then scope (looked up without allocating), and the
+/// labels of large ENUMs as sets, so that checking a label is O(1).
 #[derive(Debug, Default)]
 pub(crate) struct DefinitionIndex {
     by_name: HashMap<String, Vec<(AttributeScope, usize)>>,
+    large_enum_labels: HashMap<usize, HashSet<String>>,
 }
+
+/// ENUMs with more labels than this get a label set.
+const LINEAR_LABEL_LOOKUP: usize = 32;
 
 impl DefinitionIndex {
     /// The index in `Dbc::attribute_definitions` of `name` for `scope`.
@@ -35,18 +38,14 @@ impl DefinitionIndex {
         self.by_name.get(name)?.iter().find(|(s, _)| *s == scope).map(|&(_, i)| i)
     }
 
-    fn get<'d>(&self, dbc: &'d Dbc, scope: AttributeScope, name: &str) -> Option<&'d AttributeDefinition> {
-        self.position(scope, name).and_then(|i| dbc.attribute_definitions.get(i))
+    /// True when `text` is a label of the ENUM definition at `index`.
+    fn has_label(&self, index: usize, definition: &AttributeDefinition, text: &str) -> bool {
+        match (self.large_enum_labels.get(&index), &definition.kind) {
+            (Some(set), _) => set.contains(text),
+            (None, AttributeKind::Enum(labels)) => labels.iter().any(|l| l == text),
+            (None, _) => false,
+        }
     }
-}
-
-/// Where a literal is used, which decides what counts as the usual form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    /// `BA_DEF_DEF_`: ENUM given by label.
-    Default,
-    /// `BA_`/`BA_REL_`: ENUM given by index.
-    Value,
 }
 
 /// Records `BA_DEF_`/`BA_DEF_REL_` and applies `BA_DEF_DEF_`/`BA_DEF_DEF_REL_`.
@@ -76,6 +75,13 @@ pub(crate) fn definitions(
             }
         }
     }
+    for (i, definition) in dbc.attribute_definitions.iter().enumerate() {
+        if let AttributeKind::Enum(labels) = &definition.kind
+            && labels.len() > LINEAR_LABEL_LOOKUP
+        {
+            index.large_enum_labels.insert(i, labels.iter().cloned().collect());
+        }
+    }
     for default in defaults {
         let RawAttributeDefault { relation, name, value } = default.item;
         let targets: Vec<usize> = index
@@ -93,7 +99,7 @@ pub(crate) fn definitions(
         }
         for target in targets {
             let Some(definition) = dbc.attribute_definitions.get(target) else { continue };
-            let converted = convert(cx, definition, &value, Role::Default);
+            let converted = convert(cx, definition, &|t| index.has_label(target, definition, t), &value, Role::Default);
             if let Some(definition) = dbc.attribute_definitions.get_mut(target) {
                 if definition.default.is_some() {
                     cx.note(Note::warning(
@@ -118,6 +124,14 @@ enum ObjectKey {
     EnvironmentVariable(usize),
 }
 
+/// An attribute set on an object: by definition (no copy of the name) or,
+/// for attributes no `BA_DEF_` defines, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum AttributeKey {
+    Defined(usize),
+    Undefined(String),
+}
+
 /// Attaches every `BA_` value to its object.
 pub(crate) fn values(
     cx: &Ctx<'_>,
@@ -128,7 +142,8 @@ pub(crate) fn values(
     variables: &NameIndex,
     values: Vec<Located<RawAttributeValue>>,
 ) {
-    let mut seen: HashMap<(ObjectKey, String), ()> = HashMap::with_capacity(values.len());
+    // (object, attribute) -> position in the object's attribute list.
+    let mut seen: HashMap<(ObjectKey, AttributeKey), usize> = HashMap::with_capacity(values.len());
     for value in values {
         let RawAttributeValue { name, target, value: raw } = value.item;
         let (scope, key) = match &target {
@@ -198,8 +213,11 @@ pub(crate) fn values(
             }
         };
         let Some(key) = key else { continue };
-        let converted = match definitions.get(dbc, scope, &name.item) {
-            Some(definition) => convert(cx, definition, &raw, Role::Value),
+        let found = definitions.position(scope, &name.item).and_then(|i| Some((i, dbc.attribute_definitions.get(i)?)));
+        let converted = match found {
+            Some((i, definition)) => {
+                convert(cx, definition, &|t| definitions.has_label(i, definition, t), &raw, Role::Value)
+            }
             None => {
                 cx.note(Note::warning(
                     name.offset,
@@ -212,8 +230,12 @@ pub(crate) fn values(
                 literal(&raw.item)
             }
         };
-        let repeated = seen.insert((key, name.item.clone()), ()).is_some();
-        if repeated {
+        let attribute_key = match found {
+            Some((i, _)) => AttributeKey::Defined(i),
+            None => AttributeKey::Undefined(name.item.clone()),
+        };
+        let previous = seen.get(&(key, attribute_key.clone())).copied();
+        if previous.is_some() {
             cx.note(Note::warning(
                 value.offset,
                 format!("attribute `{}` is set twice on the same object; the later value wins", name.item),
@@ -230,9 +252,12 @@ pub(crate) fn values(
         };
         let Some(list) = list else { continue };
         let attribute = Attribute { name: name.item, value: converted };
-        match repeated.then(|| list.iter_mut().find(|a| a.name == attribute.name)).flatten() {
+        match previous.and_then(|p| list.get_mut(p)) {
             Some(existing) => *existing = attribute,
-            None => list.push(attribute),
+            None => {
+                seen.insert((key, attribute_key), list.len());
+                list.push(attribute);
+            }
         }
     }
 }
@@ -295,8 +320,11 @@ pub(crate) fn relation_values(
             ));
             continue;
         }
-        let converted = match definitions.get(dbc, scope, &name.item) {
-            Some(definition) => convert(cx, definition, &raw, Role::Value),
+        let found = definitions.position(scope, &name.item).and_then(|i| Some((i, dbc.attribute_definitions.get(i)?)));
+        let converted = match found {
+            Some((i, definition)) => {
+                convert(cx, definition, &|t| definitions.has_label(i, definition, t), &raw, Role::Value)
+            }
             None => {
                 cx.note(Note::warning(
                     name.offset,
@@ -317,133 +345,6 @@ pub(crate) fn relation_values(
             object: object.map(|o| o.item),
             value: converted,
         });
-    }
-}
-
-/// A literal as the model stores it when no definition says more.
-fn literal(raw: &RawValue) -> AttributeValue {
-    match raw {
-        RawValue::Number(NumberLiteral::Int(i)) => AttributeValue::Int(*i),
-        RawValue::Number(NumberLiteral::Float(f)) => AttributeValue::Float(*f),
-        RawValue::Text(s) => AttributeValue::Str(s.clone()),
-    }
-}
-
-/// `raw` converted to the type `definition` declares, warning about loose forms.
-fn convert(cx: &Ctx<'_>, definition: &AttributeDefinition, raw: &Located<RawValue>, role: Role) -> AttributeValue {
-    let name = &definition.name;
-    let at = raw.offset;
-    let warn = |message: String| cx.note(Note::warning(at, message));
-    match (&definition.kind, &raw.item) {
-        (AttributeKind::Int { min, max } | AttributeKind::Hex { min, max }, value) => {
-            let number = match value {
-                RawValue::Number(n) => Some(*n),
-                RawValue::Text(text) => {
-                    let parsed = parse_text_number(text);
-                    if parsed.is_some() {
-                        warn(format!("integer attribute `{name}` is given as the string \"{text}\"; read as a number"));
-                    }
-                    parsed
-                }
-            };
-            match number {
-                Some(n) => match n.as_exact_i64() {
-                    Some(v) => {
-                        if matches!(n, NumberLiteral::Float(_)) && matches!(value, RawValue::Number(_)) {
-                            warn(format!(
-                                "integer attribute `{name}` is given as the decimal {}; read as {v}",
-                                n.as_f64()
-                            ));
-                        }
-                        check_range(cx, at, name, v as f64, *min as f64, *max as f64);
-                        AttributeValue::Int(v)
-                    }
-                    None => {
-                        warn(format!(
-                            "integer attribute `{name}` is given the non-integer {}; kept as a float",
-                            n.as_f64()
-                        ));
-                        AttributeValue::Float(n.as_f64())
-                    }
-                },
-                None => {
-                    warn(format!("integer attribute `{name}` is given text that is not a number; kept as text"));
-                    literal(value)
-                }
-            }
-        }
-        (AttributeKind::Float { min, max }, value) => {
-            let number = match value {
-                RawValue::Number(n) => Some(n.as_f64()),
-                RawValue::Text(text) => {
-                    let parsed = parse_text_number(text).map(NumberLiteral::as_f64);
-                    if parsed.is_some() {
-                        warn(format!("float attribute `{name}` is given as the string \"{text}\"; read as a number"));
-                    }
-                    parsed
-                }
-            };
-            match number {
-                Some(v) => {
-                    check_range(cx, at, name, v, *min, *max);
-                    AttributeValue::Float(v)
-                }
-                None => {
-                    warn(format!("float attribute `{name}` is given text that is not a number; kept as text"));
-                    literal(value)
-                }
-            }
-        }
-        (AttributeKind::String, RawValue::Text(text)) => AttributeValue::Str(text.clone()),
-        (AttributeKind::String, RawValue::Number(n)) => {
-            let text = match n {
-                NumberLiteral::Int(i) => i.to_string(),
-                NumberLiteral::Float(f) => f.to_string(),
-            };
-            warn(format!(
-                "string attribute `{name}` is given the number {text} without quotes; read as the text \"{text}\""
-            ));
-            AttributeValue::Str(text)
-        }
-        (AttributeKind::Enum(labels), RawValue::Number(n)) => match n.as_exact_i64() {
-            Some(index) => {
-                if role == Role::Default {
-                    warn(format!("default of ENUM attribute `{name}` is given as index {index} instead of its label"));
-                }
-                if usize::try_from(index).ok().is_none_or(|i| i >= labels.len()) {
-                    warn(format!("index {index} of ENUM attribute `{name}` is outside its {} labels", labels.len()));
-                }
-                AttributeValue::Int(index)
-            }
-            None => {
-                warn(format!("ENUM attribute `{name}` is given the non-integer {}; kept as a float", n.as_f64()));
-                AttributeValue::Float(n.as_f64())
-            }
-        },
-        (AttributeKind::Enum(labels), RawValue::Text(text)) => {
-            if !labels.iter().any(|l| l == text) {
-                warn(format!("\"{text}\" is not one of the labels of ENUM attribute `{name}`"));
-            } else if role == Role::Value {
-                warn(format!("ENUM attribute `{name}` is given by its label \"{text}\" instead of its index"));
-            }
-            AttributeValue::Str(text.clone())
-        }
-    }
-}
-
-/// A number written inside a string (`"100"`), if it is one.
-fn parse_text_number(text: &str) -> Option<NumberLiteral> {
-    let trimmed = text.trim();
-    if let Ok(i) = trimmed.parse::<i64>() {
-        return Some(NumberLiteral::Int(i));
-    }
-    trimmed.parse::<f64>().ok().filter(|f| f.is_finite()).map(NumberLiteral::Float)
-}
-
-/// Warns when `value` is outside a meaningful `[min, max]` (`min == max` means unbounded).
-fn check_range(cx: &Ctx<'_>, at: usize, name: &str, value: f64, min: f64, max: f64) {
-    if min < max && !(min..=max).contains(&value) {
-        cx.note(Note::warning(at, format!("value {value} of attribute `{name}` is outside its range [{min}, {max}]")));
     }
 }
 

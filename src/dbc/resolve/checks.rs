@@ -104,13 +104,14 @@ pub(crate) fn unique_environment_variables(
 
 /// The model's messages, with duplicate ids and duplicate signal names reported.
 pub(crate) fn messages(cx: &Ctx<'_>, collected: Vec<CollectedMessage>) -> (Vec<Message>, Vec<MessageOffsets>) {
-    let mut by_id: HashMap<u32, (usize, u32)> = HashMap::with_capacity(collected.len());
-    let mut by_name: HashMap<String, (u32, u32)> = HashMap::with_capacity(collected.len());
-    let mut messages = Vec::with_capacity(collected.len());
-    let mut offsets = Vec::with_capacity(collected.len());
-    for message in collected {
-        let CollectedMessage { raw, id, signals, signal_offsets } = message;
-        if let Some(&(_, line)) = by_id.get(&id.to_dbc_raw()) {
+    // Duplicates are found on borrowed names first (no copies), then the
+    // messages are moved into the model.
+    let mut by_id: HashMap<u32, u32> = HashMap::with_capacity(collected.len());
+    let mut by_name: HashMap<&str, (u32, u32)> = HashMap::with_capacity(collected.len());
+    let mut keep = Vec::with_capacity(collected.len());
+    for message in &collected {
+        let raw = &message.raw;
+        if let Some(&line) = by_id.get(&message.id.to_dbc_raw()) {
             cx.note(
                 Note::error(
                     raw.id_offset,
@@ -119,21 +120,31 @@ pub(crate) fn messages(cx: &Ctx<'_>, collected: Vec<CollectedMessage>) -> (Vec<M
                 .with_label("duplicate id")
                 .with_help("every message needs its own id; remove or renumber one of them"),
             );
+            keep.push(false);
             continue;
         }
-        by_id.insert(id.to_dbc_raw(), (messages.len(), raw.line));
-        match by_name.get(&raw.name) {
-            Some(&(other_id, line)) => cx.note(Note::warning(
+        by_id.insert(message.id.to_dbc_raw(), raw.line);
+        keep.push(true);
+        if let Some(&(other_id, line)) = by_name.get(raw.name.as_str()) {
+            cx.note(Note::warning(
                 raw.offset,
                 format!(
                     "message name `{}` is also used by message {other_id} on line {line}; lookups by name find that one",
                     raw.name
                 ),
-            )),
-            None => {
-                by_name.insert(raw.name.clone(), (raw.raw_id, raw.line));
-            }
+            ));
+        } else {
+            by_name.insert(&raw.name, (raw.raw_id, raw.line));
         }
+    }
+    drop(by_name);
+    let mut messages = Vec::with_capacity(collected.len());
+    let mut offsets = Vec::with_capacity(collected.len());
+    for (message, keep) in collected.into_iter().zip(keep) {
+        if !keep {
+            continue;
+        }
+        let CollectedMessage { raw, id, signals, signal_offsets } = message;
         let (signals, signal_offsets) = unique_signals(cx, &raw.name, signals, signal_offsets);
         offsets.push(MessageOffsets { raw_id: raw.raw_id, message: raw.offset, signals: signal_offsets });
         messages.push(Message {
@@ -153,26 +164,52 @@ pub(crate) fn messages(cx: &Ctx<'_>, collected: Vec<CollectedMessage>) -> (Vec<M
     (messages, offsets)
 }
 
+/// Messages with at most this many signals are checked for duplicates pairwise.
+const PAIRWISE_DUPLICATE_CHECK: usize = 16;
+
 fn unique_signals(cx: &Ctx<'_>, message: &str, signals: Vec<Signal>, offsets: Vec<usize>) -> (Vec<Signal>, Vec<usize>) {
-    let mut seen: HashMap<String, u32> = HashMap::with_capacity(signals.len());
-    let mut kept = Vec::with_capacity(signals.len());
-    let mut kept_offsets = Vec::with_capacity(signals.len());
-    for (signal, offset) in signals.into_iter().zip(offsets) {
-        if let Some(&line) = seen.get(&signal.name) {
-            cx.note(
-                Note::error(
-                    offset,
-                    format!("message `{message}` already has a signal `{}` (line {line})", signal.name),
-                )
-                .with_help("signal names must be unique within their message"),
-            );
-            continue;
+    // The index of the first signal with the same name, for each duplicate.
+    let mut first_of: Vec<(usize, usize)> = Vec::new();
+    if signals.len() <= PAIRWISE_DUPLICATE_CHECK {
+        for (i, signal) in signals.iter().enumerate() {
+            if let Some(j) = signals.get(..i).and_then(|before| before.iter().position(|s| s.name == signal.name)) {
+                first_of.push((i, j));
+            }
         }
-        seen.insert(signal.name.clone(), signal.line);
-        kept.push(signal);
-        kept_offsets.push(offset);
+    } else {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(signals.len());
+        for (i, signal) in signals.iter().enumerate() {
+            match seen.get(signal.name.as_str()) {
+                Some(&j) => first_of.push((i, j)),
+                None => {
+                    seen.insert(&signal.name, i);
+                }
+            }
+        }
     }
-    (kept, kept_offsets)
+    if first_of.is_empty() {
+        return (signals, offsets);
+    }
+    for &(i, j) in &first_of {
+        let (Some(signal), Some(first), Some(&offset)) = (signals.get(i), signals.get(j), offsets.get(i)) else {
+            continue;
+        };
+        cx.note(
+            Note::error(
+                offset,
+                format!("message `{message}` already has a signal `{}` (line {})", signal.name, first.line),
+            )
+            .with_help("signal names must be unique within their message"),
+        );
+    }
+    let duplicates: HashMap<usize, ()> = first_of.iter().map(|&(i, _)| (i, ())).collect();
+    signals
+        .into_iter()
+        .zip(offsets)
+        .enumerate()
+        .filter(|(i, _)| !duplicates.contains_key(i))
+        .map(|(_, pair)| pair)
+        .unzip()
 }
 
 /// The number of payload bytes a signal needs (its last bit's byte + 1).

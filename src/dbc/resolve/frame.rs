@@ -18,7 +18,9 @@
 
 use super::super::parser::context::Ctx;
 use super::checks::MessageOffsets;
-use crate::dbc::model::{AttributeKind, AttributeScope, AttributeValue, Dbc, FrameFormat, Message};
+use crate::dbc::model::{
+    AttributeDefinition, AttributeKind, AttributeScope, AttributeValue, Dbc, FrameFormat, Message,
+};
 use crate::dbc::notes::Note;
 
 /// Vector's `VFrameFormat` labels by value, for files that define it as an INT.
@@ -43,9 +45,16 @@ const STANDARD_LABELS: [&str; 16] = [
 
 /// Sets `format` and `cycle_time_ms` of every message.
 pub(crate) fn resolve_message_timing_and_format(cx: &Ctx<'_>, dbc: &mut Dbc, offsets: &[MessageOffsets]) {
+    // Looked up once: `Dbc::attribute_definition` is a linear search.
+    let format_definition = dbc.attribute_definition(AttributeScope::Message, "VFrameFormat");
+    let cycle_default =
+        dbc.attribute_definition(AttributeScope::Message, "GenMsgCycleTime").and_then(|d| d.default.as_ref());
     let mut resolved = Vec::with_capacity(dbc.messages.len());
     for (message, offsets) in dbc.messages.iter().zip(offsets) {
-        resolved.push((frame_format(cx, dbc, message, offsets.message), cycle_time(cx, dbc, message, offsets.message)));
+        resolved.push((
+            frame_format(cx, format_definition, message, offsets.message),
+            cycle_time(cx, cycle_default, message, offsets.message),
+        ));
     }
     for (message, (format, cycle)) in dbc.messages.iter_mut().zip(resolved) {
         message.format = format;
@@ -63,10 +72,9 @@ pub(crate) fn derived_format(message: &Message) -> FrameFormat {
     }
 }
 
-fn frame_format(cx: &Ctx<'_>, dbc: &Dbc, message: &Message, at: usize) -> FrameFormat {
+fn frame_format(cx: &Ctx<'_>, definition: Option<&AttributeDefinition>, message: &Message, at: usize) -> FrameFormat {
     let derived = derived_format(message);
     let explicit = message.attributes.iter().find(|a| a.name == "VFrameFormat").map(|a| &a.value);
-    let definition = dbc.attribute_definition(AttributeScope::Message, "VFrameFormat");
     let Some(value) = explicit.or_else(|| definition.and_then(|d| d.default.as_ref())) else {
         return derived;
     };
@@ -137,8 +145,9 @@ fn fit_to_id(format: FrameFormat, extended: bool) -> FrameFormat {
     }
 }
 
-fn cycle_time(cx: &Ctx<'_>, dbc: &Dbc, message: &Message, at: usize) -> Option<u32> {
-    let value = dbc.message_attribute(message, "GenMsgCycleTime")?;
+fn cycle_time(cx: &Ctx<'_>, default: Option<&AttributeValue>, message: &Message, at: usize) -> Option<u32> {
+    let explicit = message.attributes.iter().find(|a| a.name == "GenMsgCycleTime").map(|a| &a.value);
+    let value = explicit.or(default)?;
     match value.as_f64() {
         Some(0.0) => None,
         Some(ms) if ms > 0.0 && ms <= f64::from(u32::MAX) => Some(ms.round() as u32),

@@ -13,6 +13,7 @@
 //! nested scans over all messages or signals).
 
 mod attach;
+mod attribute_value;
 mod attributes;
 mod checks;
 mod frame;

@@ -16,8 +16,10 @@
 //! [`Signal::extended_multiplexing`](crate::dbc::Signal::extended_multiplexing)
 //! always decides when a signal is present.
 
+use std::collections::HashMap;
+
 use super::checks::MessageOffsets;
-use crate::dbc::model::{Message, Multiplexing};
+use crate::dbc::model::{Message, Multiplexing, Signal};
 use crate::dbc::notes::Note;
 use crate::dbc::parser::context::Ctx;
 
@@ -30,6 +32,9 @@ pub(crate) fn check(cx: &Ctx<'_>, messages: &[Message], offsets: &[MessageOffset
 
 fn check_message(cx: &Ctx<'_>, message: &Message, offsets: &MessageOffsets) {
     let plain_switches = message.signals.iter().filter(|s| s.multiplexing == Multiplexing::Multiplexor).count();
+    // Large messages get a map, so checking every `SG_MUL_VAL_` stays linear.
+    let by_name: Option<HashMap<&str, &Signal>> =
+        (message.signals.len() > 32).then(|| message.signals.iter().rev().map(|s| (s.name.as_str(), s)).collect());
     for (signal, &at) in message.signals.iter().zip(&offsets.signals) {
         let multiplexed =
             matches!(signal.multiplexing, Multiplexing::Multiplexed(_) | Multiplexing::MultiplexedMultiplexor(_));
@@ -59,7 +64,10 @@ fn check_message(cx: &Ctx<'_>, message: &Message, offsets: &MessageOffsets) {
             ));
         }
         for extended in &signal.extended_multiplexing {
-            let switch = message.signal(&extended.switch);
+            let switch = match &by_name {
+                Some(map) => map.get(extended.switch.as_str()).copied(),
+                None => message.signal(&extended.switch),
+            };
             let is_switch = switch.is_some_and(|s| {
                 matches!(s.multiplexing, Multiplexing::Multiplexor | Multiplexing::MultiplexedMultiplexor(_))
             });
