@@ -3,7 +3,7 @@
 //! Sized when the engine is built; recording never allocates.
 
 use super::verdict::{DropReason, Verdict};
-use crate::rules::{CompiledRules, PortId};
+use crate::rules::{CompiledRules, PortId, RouteId};
 
 /// Counts for one port.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,12 +16,15 @@ pub struct PortCounters {
     pub sent: u64,
 }
 
-/// Counts for one route.
+/// Counts for one route: every frame the route was asked about, whether it
+/// allowed it or refused it (a frame may be allowed by one route and refused
+/// by another, e.g. passed to the body bus and rate-limited towards the head
+/// unit).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RouteCounters {
-    /// Frames whose verdict named this route as the forwarding one.
+    /// Frames this route allowed.
     pub forwarded: u64,
-    /// Frames dropped with this route as the refusing one.
+    /// Frames this route refused.
     pub dropped: u64,
 }
 
@@ -63,13 +66,10 @@ impl Counters {
         self.frames += 1;
         let from = self.ports.get_mut(port.0 as usize);
         match verdict {
-            Verdict::Forward { to, route } => {
+            Verdict::Forward { to, .. } => {
                 self.forwarded += 1;
                 if let Some(p) = from {
                     p.received += 1;
-                }
-                if let Some(r) = self.routes.get_mut(route.0 as usize) {
-                    r.forwarded += 1;
                 }
                 for dest in to.iter() {
                     if let Some(p) = self.ports.get_mut(dest.0 as usize) {
@@ -77,7 +77,7 @@ impl Counters {
                     }
                 }
             }
-            Verdict::Drop { reason, route, .. } => {
+            Verdict::Drop { reason, .. } => {
                 self.dropped += 1;
                 if let Some(p) = from {
                     p.received += 1;
@@ -86,9 +86,17 @@ impl Counters {
                 if let Some(c) = self.by_reason.get_mut(reason.index()) {
                     *c += 1;
                 }
-                if let Some(r) = route.and_then(|r| self.routes.get_mut(r.0 as usize)) {
-                    r.dropped += 1;
-                }
+            }
+        }
+    }
+
+    /// Counts one route's decision on a frame.
+    pub fn route(&mut self, route: RouteId, allowed: bool) {
+        if let Some(r) = self.routes.get_mut(route.0 as usize) {
+            if allowed {
+                r.forwarded += 1;
+            } else {
+                r.dropped += 1;
             }
         }
     }

@@ -67,9 +67,16 @@ const MIN_SUSPECT_HOLD: Duration = Duration::from_millis(100);
 /// CAN error class bit of a bus-off in SocketCAN error frames (`CAN_ERR_BUSOFF`).
 const CAN_ERR_BUSOFF: u32 = 0x40;
 
-/// The engine's state over one set of compiled rules.
+/// The engine: the compiled rules (shared, immutable) and the state kept
+/// between frames.
 pub struct Engine {
     rules: Arc<CompiledRules>,
+    state: State,
+}
+
+/// Everything the engine remembers between calls. Kept apart from the rules
+/// so the per-frame path borrows both without reference counting.
+struct State {
     modes: ModeMachine,
     now: Timestamp,
     ingress: Vec<Option<Bucket>>,
@@ -77,11 +84,13 @@ pub struct Engine {
     route_buckets: Vec<Option<Bucket>>,
     route_last_forward: Vec<Option<Timestamp>>,
     step_cells: Vec<Option<f64>>,
-    state: Vec<StateValue>,
+    vehicle: Vec<StateValue>,
     trigger_windows: Vec<Option<SlidingWindow>>,
     flood_triggers: Vec<Vec<TriggerId>>,
     drop_triggers: Vec<TriggerId>,
     scratch: Vec<Option<Decoded>>,
+    /// True once `scratch` holds the current frame's signals.
+    scratch_valid: bool,
     events: EventQueue,
     transmit: VecDeque<(PortId, Frame)>,
     status_next: Option<Timestamp>,
@@ -124,7 +133,7 @@ impl Engine {
                 TriggerKind::Mia | TriggerKind::Fault { .. } => None,
             })
             .collect();
-        Engine {
+        let state = State {
             modes: ModeMachine::new(rules.modes),
             now: Timestamp::ZERO,
             ingress: rules.ports.iter().map(|p| p.ingress.map(Bucket::full)).collect(),
@@ -132,18 +141,19 @@ impl Engine {
             route_buckets: rules.routes.iter().map(|r| r.rate.map(Bucket::full)).collect(),
             route_last_forward: vec![None; rules.routes.len()],
             step_cells: vec![None; rules.step_cells],
-            state: vec![StateValue::default(); rules.state.len()],
+            vehicle: vec![StateValue::default(); rules.state.len()],
             trigger_windows,
             flood_triggers,
             drop_triggers,
             scratch: vec![None; max_signals],
+            scratch_valid: false,
             events: EventQueue::new(ports, rules.event_rate),
             transmit: VecDeque::with_capacity(TRANSMIT_CAPACITY),
             status_next: rules.status.as_ref().map(|_| Timestamp::ZERO),
             status_counter: 0,
             counters: Counters::new(&rules),
-            rules,
-        }
+        };
+        Engine { rules, state }
     }
 
     /// The rules the engine runs on.
@@ -153,34 +163,61 @@ impl Engine {
 
     /// The current mode.
     pub fn mode(&self) -> Mode {
-        self.modes.mode()
+        self.state.modes.mode()
     }
 
     /// The counters so far.
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.state.counters
     }
 
     /// The latest time the engine has seen.
     pub fn now(&self) -> Timestamp {
-        self.now
+        self.state.now
     }
 
     /// Events dropped because nobody drained the queue, and events held back by rate limits.
     pub fn events_lost_and_suppressed(&self) -> (u64, u64) {
-        (self.events.lost(), self.events.suppressed())
+        (self.state.events.lost(), self.state.events.suppressed())
     }
 
     /// The oldest pending security event.
     pub fn poll_event(&mut self) -> Option<SecurityEvent> {
-        self.events.pop()
+        self.state.events.pop()
     }
 
     /// The oldest pending frame the engine wants sent (the status frame).
     pub fn poll_transmit(&mut self) -> Option<(PortId, Frame)> {
-        self.transmit.pop_front()
+        self.state.transmit.pop_front()
     }
 
+    /// Decides on `frame`, received on `port` at `now`.
+    pub fn on_frame(&mut self, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
+        self.state.on_frame(&self.rules, now, port, frame)
+    }
+
+    /// A fault reported by the shell (bus-off, queue overflow, link down, integrity).
+    pub fn on_fault(&mut self, now: Timestamp, port: Option<PortId>, fault: FaultKind) {
+        self.state.advance(now);
+        self.state.fault(&self.rules, port, fault);
+    }
+
+    /// An authenticated command to return to normal mode (the caller
+    /// authenticates it; the engine only obeys).
+    pub fn reset_mode(&mut self, now: Timestamp) {
+        let now = self.state.advance(now);
+        if let Some(change) = self.state.modes.reset(now) {
+            self.state.mode_changed(&self.rules, change);
+        }
+    }
+
+    /// Time passed: missing messages, recovery from degraded mode, the status frame.
+    pub fn on_timer(&mut self, now: Timestamp) {
+        self.state.on_timer(&self.rules, now);
+    }
+}
+
+impl State {
     fn advance(&mut self, now: Timestamp) -> Timestamp {
         self.now = self.now.max(now);
         self.now
@@ -190,38 +227,37 @@ impl Engine {
         self.events.push(SecurityEvent { time: self.now, kind, port, id: frame.map(Frame::id), route });
     }
 
-    /// Decides on `frame`, received on `port` at `now`.
-    pub fn on_frame(&mut self, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
+    fn on_frame(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
         let now = self.advance(now);
-        let verdict = self.decide(now, port, frame);
+        self.scratch_valid = false;
+        let verdict = self.decide(rules, now, port, frame);
         self.counters.record(port, &verdict);
         if let Verdict::Drop { reason, route, .. } = verdict {
             self.event(EventKind::Dropped(reason), Some(port), Some(frame), route);
             for i in 0..self.drop_triggers.len() {
                 let t = self.drop_triggers[i];
-                if self.drop_matches(t, port, reason) && self.record_window(t, now) {
-                    self.fire(t);
+                if drop_matches(rules, t, port, reason) && self.record_window(t, now) {
+                    self.fire(rules, t);
                 }
             }
         }
         verdict
     }
 
-    fn decide(&mut self, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
-        let rules = Arc::clone(&self.rules);
+    fn decide(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
         let drop = |reason, route| Verdict::Drop { reason, route, port };
         let Some(p) = rules.port(port) else { return drop(DropReason::NoRoute, None) };
         for i in 0..self.flood_triggers.get(port.0 as usize).map_or(0, Vec::len) {
             let t = self.flood_triggers[port.0 as usize][i];
             if self.record_window(t, now) {
-                self.fire(t);
+                self.fire(rules, t);
             }
         }
 
         // 1. Sanitize.
         if frame.is_error() {
             if frame.id().raw() & CAN_ERR_BUSOFF != 0 {
-                self.on_fault(now, Some(port), FaultKind::BusOff);
+                self.fault(rules, Some(port), FaultKind::BusOff);
             }
             return drop(DropReason::ErrorFrame, None);
         }
@@ -240,7 +276,7 @@ impl Engine {
         // 2. Route lookup; per-id behaviour is measured for every frame of a known id.
         let entry = p.lookup.entry(frame.id());
         let too_fast = match entry.slot {
-            Some(slot) => self.observe_slot(now, slot, frame),
+            Some(slot) => self.observe_slot(rules, now, slot, frame),
             None => false,
         };
         let exact = p.lookup.routes(entry);
@@ -251,24 +287,24 @@ impl Engine {
             }
             if let Some(slot) = entry.slot {
                 // Known but routed nowhere: its integrity still decides whether it may feed the vehicle state.
-                let _integrity = self.update_slot_state(now, slot, frame, too_fast);
+                let _integrity = self.update_slot_state(rules, now, slot, frame, too_fast);
             }
             return drop(DropReason::NoRoute, None);
         }
 
         // Message-level integrity (counter, checksum) once per frame, and the vehicle state it feeds.
         let integrity = match entry.slot {
-            Some(slot) => self.update_slot_state(now, slot, frame, too_fast),
+            Some(slot) => self.update_slot_state(rules, now, slot, frame, too_fast),
             None => Ok(()),
         };
 
         let mut to = PortSet::EMPTY;
         let mut first: Option<(RouteId, RouteOutcome)> = None;
         let mut accepted: Option<RouteId> = None;
-        let route_ids: &[RouteId] = exact;
-        let mut evaluate = |engine: &mut Engine, rid: RouteId| {
+        let mut evaluate = |state: &mut State, rid: RouteId| {
             let Some(route) = rules.route(rid) else { return };
-            let outcome = engine.evaluate_route(now, route, rid, frame, integrity, too_fast);
+            let outcome = state.evaluate_route(rules, now, route, rid, frame, integrity, too_fast);
+            state.counters.route(rid, outcome.is_ok());
             if let Ok(ports) = outcome {
                 to = to.union(ports);
                 accepted.get_or_insert(rid);
@@ -282,7 +318,7 @@ impl Engine {
                 evaluate(self, rid);
             }
         } else {
-            for &rid in route_ids {
+            for &rid in exact {
                 evaluate(self, rid);
             }
         }
@@ -294,8 +330,10 @@ impl Engine {
     }
 
     /// Runs layers 2 (mode cut and kind) to 7 for one route.
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_route(
         &mut self,
+        rules: &CompiledRules,
         now: Timestamp,
         route: &Route,
         rid: RouteId,
@@ -334,7 +372,9 @@ impl Engine {
         }
         // 5. Context.
         if let Some(condition) = &route.condition {
-            let inputs = Inputs { vars: &self.rules.state, values: &self.state, signals: &self.scratch, now };
+            // Signals of this frame only: an undecoded frame (remote) has none.
+            let signals: &[Option<Decoded>] = if self.scratch_valid { &self.scratch } else { &[] };
+            let inputs = Inputs { vars: &rules.state, values: &self.vehicle, signals, now };
             match context::evaluate(condition, &inputs) {
                 Some(true) => {}
                 Some(false) => return Err(DropReason::ConditionFalse),
@@ -363,7 +403,12 @@ impl Engine {
         Ok(to)
     }
 
+    /// Decodes the frame's signals into `scratch`, once per frame: every
+    /// route and slot of one (port, id) shares the same DBC message.
     fn decode_into_scratch(&mut self, codec: &crate::codec::MessageCodec, frame: &Frame) -> Result<(), DropReason> {
+        if self.scratch_valid {
+            return Ok(());
+        }
         for cell in &mut self.scratch {
             *cell = None;
         }
@@ -374,13 +419,14 @@ impl Engine {
                     *cell = Some(value);
                 }
             })
-            .map_err(|_| DropReason::LengthMismatch)
+            .map_err(|_| DropReason::LengthMismatch)?;
+        self.scratch_valid = true;
+        Ok(())
     }
 
     /// Timing of a known id: updates its cycle bucket and says whether the id is
     /// currently suspected of injection.
-    fn observe_slot(&mut self, now: Timestamp, slot: SlotId, frame: &Frame) -> bool {
-        let rules = Arc::clone(&self.rules);
+    fn observe_slot(&mut self, rules: &CompiledRules, now: Timestamp, slot: SlotId, frame: &Frame) -> bool {
         let Some(def) = rules.slots.get(slot.0 as usize) else { return false };
         let Some(state) = self.slots.get_mut(slot.0 as usize) else { return false };
         let was_missing = state.missing;
@@ -399,12 +445,12 @@ impl Engine {
     /// (only from frames that pass both and are not suspect).
     fn update_slot_state(
         &mut self,
+        rules: &CompiledRules,
         now: Timestamp,
         slot: SlotId,
         frame: &Frame,
         too_fast: bool,
     ) -> Result<(), DropReason> {
-        let rules = Arc::clone(&self.rules);
         let Some(def) = rules.slots.get(slot.0 as usize) else { return Ok(()) };
         let Some(state) = self.slots.get_mut(slot.0 as usize) else { return Ok(()) };
         let result = content::check_integrity(def, state, now, frame);
@@ -415,9 +461,7 @@ impl Engine {
             && self.decode_into_scratch(codec, frame).is_ok()
         {
             for (signal, var) in &def.state_updates {
-                if let (Some(Some(value)), Some(cell)) =
-                    (self.scratch.get(signal.get()), self.state.get_mut(var.0 as usize))
-                {
+                if let (Some(Some(value)), Some(cell)) = (self.scratch.get(signal.get()), self.vehicle.get_mut(var.0 as usize)) {
                     cell.latest = Some((*value, now));
                 }
             }
@@ -425,66 +469,39 @@ impl Engine {
         result
     }
 
-    fn drop_matches(&self, t: TriggerId, port: PortId, reason: DropReason) -> bool {
-        match self.rules.triggers.get(t.0 as usize).map(|t| t.kind) {
-            Some(TriggerKind::Drops { port: p, layer, reason: r, .. }) => {
-                p.is_none_or(|p| p == port)
-                    && layer.is_none_or(|l| l == reason.layer())
-                    && r.is_none_or(|r| r == reason)
-            }
-            _ => false,
-        }
-    }
-
     fn record_window(&mut self, t: TriggerId, now: Timestamp) -> bool {
         self.trigger_windows.get_mut(t.0 as usize).and_then(Option::as_mut).is_some_and(|w| w.record(now))
     }
 
-    fn fire(&mut self, t: TriggerId) {
-        let Some(trigger) = self.rules.triggers.get(t.0 as usize) else { return };
-        let (enter, auto) = (trigger.enter, trigger.automatic_recovery);
-        let changes = self.modes.trigger(self.now, t, enter, auto);
+    fn fire(&mut self, rules: &CompiledRules, t: TriggerId) {
+        let Some(trigger) = rules.triggers.get(t.0 as usize) else { return };
+        let changes = self.modes.trigger(self.now, t, trigger.enter, trigger.automatic_recovery);
         for change in changes.into_iter().flatten() {
-            self.mode_changed(change);
+            self.mode_changed(rules, change);
         }
     }
 
-    fn mode_changed(&mut self, change: ModeChange) {
+    fn mode_changed(&mut self, rules: &CompiledRules, change: ModeChange) {
         self.counters.mode_changes += 1;
         self.event(EventKind::ModeChanged(change), None, None, None);
         // Announce at once, then keep the period.
-        if self.rules.status.is_some() {
-            self.queue_status();
-        }
+        self.queue_status(rules);
     }
 
-    /// A fault reported by the shell (bus-off, queue overflow, link down, integrity).
-    pub fn on_fault(&mut self, now: Timestamp, port: Option<PortId>, fault: FaultKind) {
-        self.advance(now);
+    fn fault(&mut self, rules: &CompiledRules, port: Option<PortId>, fault: FaultKind) {
         self.event(EventKind::Fault(fault), port, None, None);
-        for i in 0..self.rules.triggers.len() {
-            if let TriggerKind::Fault { fault: f, port: p } = self.rules.triggers[i].kind
+        for (i, trigger) in rules.triggers.iter().enumerate() {
+            if let TriggerKind::Fault { fault: f, port: p } = trigger.kind
                 && f.is_none_or(|f| f == fault)
                 && p.is_none_or(|p| Some(p) == port)
             {
-                self.fire(TriggerId(i as u32));
+                self.fire(rules, TriggerId(i as u32));
             }
         }
     }
 
-    /// An authenticated command to return to normal mode (the caller
-    /// authenticates it; the engine only obeys).
-    pub fn reset_mode(&mut self, now: Timestamp) {
-        self.advance(now);
-        if let Some(change) = self.modes.reset(self.now) {
-            self.mode_changed(change);
-        }
-    }
-
-    /// Time passed: missing messages, recovery from degraded mode, the status frame.
-    pub fn on_timer(&mut self, now: Timestamp) {
+    fn on_timer(&mut self, rules: &CompiledRules, now: Timestamp) {
         let now = self.advance(now);
-        let rules = Arc::clone(&self.rules);
         let mut essential_missing = false;
         for (i, def) in rules.slots.iter().enumerate() {
             let Some(state) = self.slots.get_mut(i) else { continue };
@@ -501,19 +518,19 @@ impl Engine {
             }
         }
         if essential_missing {
-            for i in 0..rules.triggers.len() {
-                if matches!(rules.triggers[i].kind, TriggerKind::Mia) {
-                    self.fire(TriggerId(i as u32));
+            for (i, trigger) in rules.triggers.iter().enumerate() {
+                if matches!(trigger.kind, TriggerKind::Mia) {
+                    self.fire(rules, TriggerId(i as u32));
                 }
             }
         }
         if let Some(change) = self.modes.tick(now) {
-            self.mode_changed(change);
+            self.mode_changed(rules, change);
         }
         if let (Some(status), Some(next)) = (&rules.status, self.status_next)
             && now >= next
         {
-            self.queue_status();
+            self.queue_status(rules);
             let mut next = next.saturating_add(status.period);
             if next <= now {
                 next = now.saturating_add(status.period);
@@ -522,8 +539,8 @@ impl Engine {
         }
     }
 
-    fn queue_status(&mut self) {
-        let Some(status) = &self.rules.status else { return };
+    fn queue_status(&mut self, rules: &CompiledRules) {
+        let Some(status) = &rules.status else { return };
         let cause = match self.modes.cause() {
             Some(modes::ModeCause::Trigger(t)) if self.modes.mode() != Mode::Normal => u64::from(t.0) + 1,
             Some(modes::ModeCause::Escalation) if self.modes.mode() != Mode::Normal => 255,
@@ -537,5 +554,14 @@ impl Engine {
             }
             self.transmit.push_back((status.port, frame));
         }
+    }
+}
+
+fn drop_matches(rules: &CompiledRules, t: TriggerId, port: PortId, reason: DropReason) -> bool {
+    match rules.triggers.get(t.0 as usize).map(|t| t.kind) {
+        Some(TriggerKind::Drops { port: p, layer, reason: r, .. }) => {
+            p.is_none_or(|p| p == port) && layer.is_none_or(|l| l == reason.layer()) && r.is_none_or(|r| r == reason)
+        }
+        _ => false,
     }
 }

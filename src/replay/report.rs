@@ -119,9 +119,9 @@ pub struct IdReport {
 pub struct RouteReport {
     /// Its name.
     pub name: String,
-    /// Frames it forwarded (as the first allowing route).
+    /// Frames it allowed.
     pub forwarded: u64,
-    /// Frames it refused (as the refusing route of a drop).
+    /// Frames it refused.
     pub dropped: u64,
 }
 
