@@ -7,7 +7,9 @@
 //! - [`time`]: time as the engine sees it (passed in, never read from a clock);
 //! - [`diagnostic`]: errors and warnings that point at file, line and column;
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
-//! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id.
+//! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
+//! - [`keys`]: per-device link keys, SecOC keys and bundle signing keys: file
+//!   format, generation, permission-checked loading, revocation, the key store.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,4 +17,5 @@ pub mod codec;
 pub mod dbc;
 pub mod diagnostic;
 pub mod frame;
+pub mod keys;
 pub mod time;
