@@ -9,10 +9,12 @@
 //! - [`dbc`]: our own parser of DBC files and the model it produces;
 //! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
 //! - [`keys`]: per-device link keys, SecOC keys and bundle signing keys: file
-//!   format, generation, permission-checked loading, revocation, the key store.
+//!   format, generation, permission-checked loading, revocation, the key store;
+//! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod codec;
 pub mod dbc;
 pub mod diagnostic;

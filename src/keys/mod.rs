@@ -49,3 +49,5 @@ pub use revocation::{
 pub use secret::SecretBytes;
 pub use secure_file::{Overwrite, effective_uid};
 pub use store::{FileKeyStore, FileKeyStoreConfig, KeyStore, LinkKeyInfo, MemoryKeyStore};
+
+pub(crate) use secure_file::{WriteFailure, write_new_file};
