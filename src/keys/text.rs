@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::diagnostic::Location;
+use crate::diagnostic::{Location, cp1252_char};
 
 use super::error::{KeyError, KeyFileProblem};
 
@@ -65,13 +65,13 @@ impl<'a> Locator<'a> {
         Locator { file: Arc::from(file), source, masking }
     }
 
-    /// The location of byte `offset`, masked as configured.
+    /// The location of byte `offset`, masked as configured. When masking,
+    /// the unmasked line is never copied (it may hold a secret).
     pub(crate) fn location(&self, offset: usize) -> Location {
-        let mut location = Location::from_offset(&self.file, self.source, offset);
-        if self.masking == Masking::Secret {
-            location.line_text = mask_line(&location.line_text);
+        match self.masking {
+            Masking::Plain => Location::from_offset(&self.file, self.source, offset),
+            Masking::Secret => masked_location(&self.file, self.source, offset),
         }
-        location
     }
 
     /// A parse error at byte `offset`.
@@ -85,17 +85,55 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// Hides values: keeps the text up to the first `=` and masks the rest.
-fn mask_line(text: &str) -> String {
-    let star = |c: char| if c.is_whitespace() { c } else { '*' };
-    match text.find('=') {
-        Some(eq) => {
-            let (head, tail) = text.split_at(eq + 1);
-            head.chars().chain(tail.chars().map(star)).collect()
-        }
-        None if text.trim_start().starts_with("bulkhead-") => text.to_owned(),
-        None => text.chars().map(star).collect(),
+/// Like [`Location::from_offset`] (same line, column and decoding rules), but
+/// the line text is built masked: the text up to the first `=` is kept and
+/// every other non-blank character becomes `*`; a line without `=` is masked
+/// whole unless it is a format header (`bulkhead-...`).
+fn masked_location(file: &Arc<str>, source: &[u8], offset: usize) -> Location {
+    let offset = offset.min(source.len());
+    let before = source.get(..offset).unwrap_or_default();
+    let after = source.get(offset..).unwrap_or_default();
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line_end = after.iter().position(|&b| b == b'\n').map_or(source.len(), |p| offset + p);
+    let line_number = source.get(..line_start).unwrap_or_default().iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut line = source.get(line_start..line_end).unwrap_or_default();
+    if line.last() == Some(&b'\r') {
+        line = line.get(..line.len() - 1).unwrap_or_default();
     }
+    let prefix_end = offset.min(line_start + line.len());
+    let prefix = source.get(line_start..prefix_end).unwrap_or_default();
+    let column = char_count(prefix) + 1 + offset.saturating_sub(line_start + line.len());
+    Location {
+        file: Arc::clone(file),
+        line: u32::try_from(line_number).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        line_text: mask_line(line),
+    }
+}
+
+/// Characters in `bytes` as shown: UTF-8 characters, or one per byte when the
+/// bytes are not UTF-8 (Windows-1252), like [`crate::diagnostic::decode_lossy`].
+fn char_count(bytes: &[u8]) -> usize {
+    std::str::from_utf8(bytes).map_or(bytes.len(), |text| text.chars().count())
+}
+
+/// The masked text of one line (see [`masked_location`]).
+fn mask_line(line: &[u8]) -> String {
+    let chars: Box<dyn Iterator<Item = char>> = match std::str::from_utf8(line) {
+        Ok(text) => Box::new(text.chars()),
+        Err(_) => Box::new(line.iter().map(|&b| cp1252_char(b))),
+    };
+    let is_header = line.trim_ascii_start().starts_with(b"bulkhead-") && !line.contains(&b'=');
+    let mut seen_equals = false;
+    chars
+        .map(|c| {
+            let keep = is_header || c.is_whitespace() || (line.contains(&b'=') && !seen_equals);
+            if c == '=' {
+                seen_equals = true;
+            }
+            if keep { c } else { '*' }
+        })
+        .collect()
 }
 
 /// Checks that `line` is the header `magic version`; `expected` is the whole
@@ -144,8 +182,24 @@ mod tests {
 
     #[test]
     fn masking_hides_values_not_field_names() {
-        assert_eq!(mask_line("secret = 00ff aa"), "secret = **** **");
-        assert_eq!(mask_line("00112233"), "********");
-        assert_eq!(mask_line("bulkhead-key v9"), "bulkhead-key v9");
+        assert_eq!(mask_line(b"secret = 00ff aa"), "secret = **** **");
+        assert_eq!(mask_line(b"secret=a=b"), "secret=***");
+        assert_eq!(mask_line(b"00112233"), "********");
+        assert_eq!(mask_line(b"bulkhead-key v9"), "bulkhead-key v9");
+        assert_eq!(mask_line(b"name = \xe9t\xe9"), "name = ***");
+    }
+
+    #[test]
+    fn masked_locations_agree_with_plain_ones() {
+        let file: Arc<str> = Arc::from("k");
+        let source = "bulkhead-key v1\r\ntype = link\r\nsecret = 0011\n\nname = h\u{e9}ad\n".as_bytes();
+        for offset in 0..=source.len() + 3 {
+            let plain = Location::from_offset(&file, source, offset);
+            let masked = masked_location(&file, source, offset);
+            assert_eq!((masked.line, masked.column), (plain.line, plain.column), "offset {offset}");
+            assert_eq!(masked.line_text.chars().count(), plain.line_text.chars().count(), "offset {offset}");
+        }
+        let masked = masked_location(&file, b"x\nsecret = 0\xff11\n", 12);
+        assert_eq!((masked.line, masked.column, masked.line_text.as_str()), (2, 11, "secret = ****"));
     }
 }
