@@ -372,3 +372,69 @@ fn crlf_comments_and_spacing_are_accepted() {
     let KeyFile::Link(key) = parse_key_file("k", source.as_bytes()).expect("valid") else { panic!("kind") };
     assert_eq!(key.id().get(), 0x5f1c_2a9e);
 }
+
+mod properties {
+    use bulkhead::keys::{
+        Direction, KeyFile, KeyId, KeyName, LinkKey, LinkSecret, SecocKey, SecretBytes, parse_key_file,
+        parse_revocation_list, render_key_file,
+    };
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+    }
+
+    fn link_key() -> impl Strategy<Value = LinkKey> {
+        (1u32.., name(), any::<bool>(), any::<bool>(), any::<[u8; 32]>()).prop_map(
+            |(id, device, outbound, chacha, bytes)| {
+                let secret = if chacha {
+                    LinkSecret::ChaCha20Poly1305(SecretBytes::new(bytes))
+                } else {
+                    let mut short = [0u8; 16];
+                    short.copy_from_slice(&bytes[..16]);
+                    LinkSecret::Aes128Gcm(SecretBytes::new(short))
+                };
+                let direction = if outbound { Direction::GatewayToDevice } else { Direction::DeviceToGateway };
+                LinkKey::new(KeyId::from_u32(id), KeyName::new(&device).expect("valid name"), direction, secret)
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn link_keys_round_trip(key in link_key()) {
+            let text = render_key_file(&KeyFile::Link(key.clone()));
+            let Ok(KeyFile::Link(back)) = parse_key_file("k.key", text.as_bytes()) else {
+                panic!("rendered link key does not parse:\n{}", text.as_str())
+            };
+            prop_assert_eq!((back.id(), back.device(), back.direction(), back.suite()),
+                (key.id(), key.device(), key.direction(), key.suite()));
+            prop_assert!(back.secret().ct_eq(key.secret()));
+        }
+
+        #[test]
+        fn secoc_keys_round_trip(name in name(), bytes in any::<[u8; 16]>()) {
+            let key = SecocKey::new(KeyName::new(&name).expect("valid"), SecretBytes::new(bytes));
+            let text = render_key_file(&KeyFile::Secoc(key));
+            let Ok(KeyFile::Secoc(back)) = parse_key_file("k.key", text.as_bytes()) else { panic!("kind") };
+            prop_assert_eq!(back.name().as_str(), name.as_str());
+            prop_assert_eq!(back.secret().expose(), &bytes);
+        }
+
+        #[test]
+        fn arbitrary_input_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse_key_file("k", &bytes).map_err(|e| e.to_string());
+            let _ = parse_revocation_list("r", &bytes).map_err(|e| e.to_string());
+        }
+
+        #[test]
+        fn mutated_key_files_never_panic(key in link_key(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let mut text = render_key_file(&KeyFile::Link(key)).as_bytes().to_vec();
+            let at = at.index(text.len());
+            text[at] = byte;
+            if let Err(error) = parse_key_file("k", &text) {
+                let _ = error.to_diagnostic().map(|d| d.to_string());
+            }
+        }
+    }
+}

@@ -123,11 +123,12 @@ fn mask_line(line: &[u8]) -> String {
         Ok(text) => Box::new(text.chars()),
         Err(_) => Box::new(line.iter().map(|&b| cp1252_char(b))),
     };
-    let is_header = line.trim_ascii_start().starts_with(b"bulkhead-") && !line.contains(&b'=');
+    let has_equals = line.contains(&b'=');
+    let is_header = line.trim_ascii_start().starts_with(b"bulkhead-") && !has_equals;
     let mut seen_equals = false;
     chars
         .map(|c| {
-            let keep = is_header || c.is_whitespace() || (line.contains(&b'=') && !seen_equals);
+            let keep = is_header || c.is_whitespace() || (has_equals && !seen_equals);
             if c == '=' {
                 seen_equals = true;
             }
