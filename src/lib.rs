@@ -10,14 +10,19 @@
 //! - [`codec`]: DBC signals decoded from and encoded into payloads, by CAN id;
 //! - [`logs`]: streaming readers of CAN captures (candump, Vector ASC and
 //!   BLF, PEAK TRC, SavvyCAN's GVRET CSV and its other exports);
-//! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP.
+//! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP;
+//! - [`keys`]: per-device link keys, SecOC keys and bundle signing keys: file
+//!   format, generation, permission-checked loading, revocation, the key store;
+//! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod codec;
 pub mod dbc;
 pub mod diagnostic;
 pub mod frame;
+pub mod keys;
 pub mod link;
 pub mod logs;
 pub mod time;
