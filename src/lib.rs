@@ -14,16 +14,21 @@
 //! - [`rules`]: rule files, compiled into lookup tables;
 //! - [`engine`]: the pure engine that decides on every frame;
 //! - [`replay`]: captures through the engine, with reports;
-//! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP.
+//! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP;
+//! - [`keys`]: per-device link keys, SecOC keys and bundle signing keys: file
+//!   format, generation, permission-checked loading, revocation, the key store;
+//! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod codec;
 pub mod dbc;
 pub mod diagnostic;
 pub mod e2e;
 pub mod engine;
 pub mod frame;
+pub mod keys;
 pub mod link;
 pub mod logs;
 pub mod replay;
