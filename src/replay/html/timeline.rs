@@ -1,0 +1,294 @@
+//! Frames over time: all frames as stacked forwarded/dropped bars per bin, and
+//! the busiest ids one row each, as strips of cells whose colour is the
+//! bin's dropped share (green all forwarded, red all dropped) and whose
+//! strength is its volume (log scale against the busiest cell).
+//!
+//! Invariants: drawn on the shared [`TimeAxis`]; a run of bins with the same
+//! counts is one cell (cyclic traffic makes long runs, which keeps the page
+//! small); empty bins draw nothing; every cell says its numbers in a tooltip.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::escape::{Esc, truncate};
+use super::format;
+use super::svg::{AXIS_HEIGHT, DROPPED, FORWARDED, GRID, LEFT, Px, RIGHT, Scale, TimeAxis, WIDTH, count_ticks};
+use crate::replay::report::{IdSeries, ReplayReport};
+
+/// Height of the traffic chart's plot.
+const TRAFFIC_HEIGHT: f64 = 140.0;
+/// Top margin of a chart.
+const TOP: f64 = 10.0;
+/// Height of an id row.
+const ROW_HEIGHT: f64 = 16.0;
+/// Space between id rows.
+const ROW_GAP: f64 = 3.0;
+/// Characters of a message name shown in a row label.
+const MESSAGE_CHARS: usize = 22;
+/// Faintest cell opacity (a bin with a single frame).
+const MIN_OPACITY: f64 = 0.18;
+
+/// Element `i` of `v`, 0 past its end.
+pub(crate) fn at(v: &[u64], i: usize) -> u64 {
+    v.get(i).copied().unwrap_or(0)
+}
+
+/// Horizontal grid lines and labels of a count axis from 0 to `top`,
+/// drawn between `y_top` and `y_bottom`.
+pub(crate) fn draw_count_axis(out: &mut String, ticks: &[u64], top: u64, y_top: f64, y_bottom: f64) {
+    let y = Scale::new((0.0, top as f64), (y_bottom, y_top));
+    for &tick in ticks {
+        let _ = write!(
+            out,
+            r#"<line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="{GRID}"/><text x="{lx}" y="{ty}" text-anchor="end" class="tick">{label}</text>"#,
+            l = Px(LEFT),
+            r = Px(WIDTH - RIGHT),
+            y = Px(y.map(tick as f64)),
+            lx = Px(LEFT - 6.0),
+            ty = Px(y.map(tick as f64) + 4.0),
+            label = format::count(tick),
+        );
+    }
+}
+
+/// The title of a y axis, written vertically in the left margin.
+pub(crate) fn draw_y_title(out: &mut String, text: &str, y_top: f64, y_bottom: f64) {
+    let _ = write!(
+        out,
+        r#"<text transform="translate({x} {y}) rotate(-90)" text-anchor="middle" class="label">{t}</text>"#,
+        x = Px(LEFT - 60.0),
+        y = Px((y_top + y_bottom) / 2.0),
+        t = Esc(text)
+    );
+}
+
+/// All frames per bin, forwarded below and dropped stacked on top.
+pub(crate) fn traffic(r: &ReplayReport, axis: &TimeAxis) -> String {
+    let tl = &r.timeline;
+    let bins = axis.bins();
+    let max = (0..bins).map(|i| at(&tl.forwarded, i) + at(&tl.dropped, i)).max().unwrap_or(0);
+    let (top, ticks) = count_ticks(max, 4);
+    let bottom = TOP + TRAFFIC_HEIGHT;
+    let y = Scale::new((0.0, top as f64), (bottom, TOP));
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<svg class="chart" id="traffic" viewBox="0 0 {w} {h}" role="img" aria-label="frames per bin, forwarded and dropped">"#,
+        w = Px(WIDTH),
+        h = Px(bottom + AXIS_HEIGHT)
+    );
+    draw_count_axis(&mut out, &ticks, top, TOP, bottom);
+    draw_y_title(&mut out, &format!("frames per {}", format::duration(axis.bin_seconds())), TOP, bottom);
+    let width = axis.bin_width();
+    for i in 0..bins {
+        let (f, d) = (at(&tl.forwarded, i), at(&tl.dropped, i));
+        if f + d == 0 {
+            continue;
+        }
+        let x = axis.x_of_bin(i);
+        let _ = write!(
+            out,
+            "<g><title>{t}: {fc} forwarded, {dc} dropped</title>",
+            t = format::offset(axis.offset_of_bin(i)),
+            fc = format::count(f),
+            dc = format::count(d)
+        );
+        let y_forwarded = y.map(f as f64);
+        let y_total = y.map((f + d) as f64);
+        if f > 0 {
+            let _ = write!(
+                out,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{FORWARDED}"/>"#,
+                x = Px(x),
+                y = Px(y_forwarded),
+                w = Px(width),
+                h = Px(bottom - y_forwarded)
+            );
+        }
+        if d > 0 {
+            let _ = write!(
+                out,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{DROPPED}"/>"#,
+                x = Px(x),
+                y = Px(y_total),
+                w = Px(width),
+                h = Px(y_forwarded - y_total)
+            );
+        }
+        out.push_str("</g>");
+    }
+    axis.draw(&mut out, TOP, bottom);
+    out.push_str("</svg>");
+    out
+}
+
+/// Key of an id in the report: (port, id, extended).
+type IdKey<'a> = (&'a str, u32, bool);
+
+/// One row per id of `timeline.ids`, busiest first.
+pub(crate) fn id_rows(r: &ReplayReport, axis: &TimeAxis) -> String {
+    let series = &r.timeline.ids;
+    if series.is_empty() {
+        return r#"<p class="note">No id reached the engine (every bus was unmapped).</p>"#.to_owned();
+    }
+    let messages: HashMap<IdKey<'_>, &str> =
+        r.ids.iter().filter_map(|i| Some(((i.port.as_str(), i.id, i.ext), i.message.as_deref()?))).collect();
+    let bins = axis.bins();
+    let busiest =
+        series.iter().flat_map(|s| (0..bins).map(|i| at(&s.forwarded, i) + at(&s.dropped, i))).max().unwrap_or(0);
+    let bottom = TOP + series.len() as f64 * (ROW_HEIGHT + ROW_GAP);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<svg class="chart" id="id-rows" viewBox="0 0 {w} {h}" role="img" aria-label="frames per id over time, coloured by verdict">"#,
+        w = Px(WIDTH),
+        h = Px(bottom + AXIS_HEIGHT)
+    );
+    axis.draw(&mut out, TOP, bottom);
+    for (row, s) in series.iter().enumerate() {
+        let y = TOP + row as f64 * (ROW_HEIGHT + ROW_GAP) + ROW_GAP / 2.0;
+        let message = messages.get(&(s.port.as_str(), s.id, s.ext)).copied();
+        draw_row(&mut out, s, message, axis, y, busiest);
+    }
+    out.push_str("</svg>");
+    out.push_str(&legend(busiest, axis));
+    out
+}
+
+/// One id's label, cells and total.
+fn draw_row(out: &mut String, s: &IdSeries, message: Option<&str>, axis: &TimeAxis, y: f64, busiest: u64) {
+    let id = format::can_id(s.id, s.ext);
+    let name = message.unwrap_or("");
+    let _ = write!(
+        out,
+        r##"<g class="id-row" data-port="{port}" data-id="{id}"><title>{port} {id} {full}</title><rect x="{l}" y="{y}" width="{pw}" height="{h}" fill="#f4f4f4"/>"##,
+        port = Esc(&s.port),
+        full = Esc(name),
+        l = Px(LEFT),
+        y = Px(y),
+        pw = Px(WIDTH - LEFT - RIGHT),
+        h = Px(ROW_HEIGHT),
+    );
+    let _ = write!(
+        out,
+        r#"<text x="{x}" y="{ty}" text-anchor="end" class="row-label"><tspan class="muted">{port}</tspan> {id} <tspan class="msg">{msg}</tspan></text>"#,
+        x = Px(LEFT - 8.0),
+        ty = Px(y + ROW_HEIGHT - 4.0),
+        port = Esc(&truncate(&s.port, 14)),
+        msg = Esc(&truncate(name, MESSAGE_CHARS)),
+    );
+    let bins = axis.bins();
+    let mut i = 0;
+    while i < bins {
+        let counts = (at(&s.forwarded, i), at(&s.dropped, i));
+        let mut end = i + 1;
+        while end < bins && (at(&s.forwarded, end), at(&s.dropped, end)) == counts {
+            end += 1;
+        }
+        let (f, d) = counts;
+        if f + d > 0 {
+            let when = if end - i == 1 {
+                format::offset(axis.offset_of_bin(i))
+            } else {
+                format!(
+                    "{} to {}, each {}",
+                    format::offset(axis.offset_of_bin(i)),
+                    format::offset(axis.offset_of_bin(end)),
+                    format::duration(axis.bin_seconds())
+                )
+            };
+            let _ = write!(
+                out,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" fill-opacity="{o:.2}"><title>{when}: {fc} forwarded, {dc} dropped</title></rect>"#,
+                x = Px(axis.x_of_bin(i)),
+                y = Px(y),
+                w = Px(axis.x_of_bin(end) - axis.x_of_bin(i)),
+                h = Px(ROW_HEIGHT),
+                fill = FORWARDED.mix(DROPPED, d as f64 / (f + d) as f64),
+                o = strength(f + d, busiest),
+                fc = format::count(f),
+                dc = format::count(d),
+            );
+        }
+        i = end;
+    }
+    let (total, dropped) = (s.forwarded.iter().sum::<u64>() + s.dropped.iter().sum::<u64>(), s.dropped.iter().sum());
+    let share = if dropped == 0 {
+        String::new()
+    } else {
+        format!(r#" · <tspan class="bad">{} drop</tspan>"#, Esc(&short_percent(dropped, total)))
+    };
+    let _ = write!(
+        out,
+        r#"<text x="{x}" y="{ty}" class="row-total">{n}{share}</text></g>"#,
+        x = Px(WIDTH - RIGHT + 6.0),
+        ty = Px(y + ROW_HEIGHT - 4.0),
+        n = format::count(total),
+    );
+}
+
+/// A percentage in at most four characters: `100%`, `42%`, `3.5%`, `0.1%`, `<0.1%`.
+fn short_percent(part: u64, whole: u64) -> String {
+    let p = if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 };
+    if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 || p == 0.0 {
+        format!("{p:.1}%")
+    } else {
+        "<0.1%".to_owned()
+    }
+}
+
+/// Opacity of a cell with `frames` frames when the busiest cell has `busiest`:
+/// logarithmic, so one frame is still visible next to thousands.
+pub(crate) fn strength(frames: u64, busiest: u64) -> f64 {
+    if frames == 0 || busiest == 0 {
+        return 0.0;
+    }
+    let ratio = (frames as f64).ln_1p() / (busiest as f64).ln_1p();
+    MIN_OPACITY + (1.0 - MIN_OPACITY) * ratio.clamp(0.0, 1.0)
+}
+
+/// How to read the cells: the colour ramp and what strength means.
+fn legend(busiest: u64, axis: &TimeAxis) -> String {
+    format!(
+        r#"<svg class="legend" viewBox="0 0 {w} 30" role="img" aria-label="legend"><defs><linearGradient id="share-ramp"><stop offset="0" stop-color="{FORWARDED}"/><stop offset="1" stop-color="{DROPPED}"/></linearGradient></defs><text x="{l}" y="19" text-anchor="end" class="tick">all forwarded</text><rect x="{rx}" y="8" width="160" height="14" fill="url(#share-ramp)"/><text x="{after}" y="19" class="tick">all dropped</text><text x="{note}" y="19" class="tick">paler: fewer frames per {bin} (log scale; strongest = {busiest})</text></svg>"#,
+        w = Px(WIDTH),
+        l = Px(LEFT - 6.0),
+        rx = Px(LEFT),
+        after = Px(LEFT + 166.0),
+        note = Px(LEFT + 250.0),
+        bin = format::duration(axis.bin_seconds()),
+        busiest = format::count(busiest),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strength_is_logarithmic_and_bounded() {
+        assert_eq!(strength(0, 100), 0.0);
+        assert_eq!(strength(5, 0), 0.0);
+        assert_eq!(strength(100, 100), 1.0);
+        assert!(strength(1, 10_000) >= MIN_OPACITY);
+        assert!(strength(10, 10_000) > strength(1, 10_000));
+        assert_eq!(strength(u64::MAX, 10), 1.0, "clamped");
+    }
+
+    #[test]
+    fn short_percentages() {
+        assert_eq!(short_percent(1, 1), "100%");
+        assert_eq!(short_percent(35, 1000), "3.5%");
+        assert_eq!(short_percent(1, 100_000), "<0.1%");
+        assert_eq!(short_percent(0, 0), "0.0%");
+    }
+
+    #[test]
+    fn values_past_the_end_are_zero() {
+        assert_eq!(at(&[1, 2], 1), 2);
+        assert_eq!(at(&[1, 2], 2), 0);
+        assert_eq!(at(&[], 0), 0);
+    }
+}
