@@ -61,6 +61,7 @@ pub(crate) fn band(r: &ReplayReport, axis: Option<&TimeAxis>) -> String {
         x = Px(LEFT - 8.0),
         y = Px(BAND_TOP + BAND_HEIGHT / 2.0 + 4.0)
     );
+    axis.draw(&mut out, BAND_TOP, bottom);
     let listed = &r.modes[..r.modes.len().min(LISTED_TRANSITIONS)];
     let initial = r.modes.first().map_or(r.final_mode, |m| m.from);
     let mut periods: Vec<(f64, f64, &str)> = vec![(LEFT, 0.0, initial)];
@@ -126,7 +127,6 @@ pub(crate) fn band(r: &ReplayReport, axis: Option<&TimeAxis>) -> String {
         y = Px(BAND_TOP + BAND_HEIGHT / 2.0 + 4.0),
         m = Esc(r.final_mode)
     );
-    axis.draw(&mut out, BAND_TOP, bottom);
     out.push_str("</svg>");
     out
 }

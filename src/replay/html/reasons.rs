@@ -154,6 +154,7 @@ pub(crate) fn over_time(r: &ReplayReport, axis: &TimeAxis) -> String {
     );
     draw_count_axis(&mut out, &ticks, top, TOP, bottom);
     draw_y_title(&mut out, &format!("drops per {}", format::duration(axis.bin_seconds())), TOP, bottom);
+    axis.draw(&mut out, TOP, bottom);
     for i in 0..bins {
         if order.iter().all(|(_, s)| at(s, i) == 0) {
             continue;
@@ -165,6 +166,7 @@ pub(crate) fn over_time(r: &ReplayReport, axis: &TimeAxis) -> String {
             .collect();
         let _ = write!(out, "<g><title>{}: {}</title>", format::offset(axis.offset_of_bin(i)), parts.join(", "));
         let mut below = 0u64;
+        let (x, width) = axis.bins_extent(i, i + 1);
         for (name, s) in &order {
             let n = at(s, i);
             if n == 0 {
@@ -174,9 +176,9 @@ pub(crate) fn over_time(r: &ReplayReport, axis: &TimeAxis) -> String {
             let _ = write!(
                 out,
                 r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"/>"#,
-                x = Px(axis.x_of_bin(i)),
+                x = Px(x),
                 y = Px(y1),
-                w = Px(axis.bin_width()),
+                w = Px(width),
                 h = Px(y0 - y1),
                 fill = reason_colour(name),
             );
@@ -184,7 +186,6 @@ pub(crate) fn over_time(r: &ReplayReport, axis: &TimeAxis) -> String {
         }
         out.push_str("</g>");
     }
-    axis.draw(&mut out, TOP, bottom);
     out.push_str("</svg><p class=\"legend-line\">");
     for (name, _) in &order {
         let _ = write!(out, r#"<span class="swatch" style="background:{}"></span>{} "#, reason_colour(name), Esc(name));

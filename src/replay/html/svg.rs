@@ -26,11 +26,16 @@ pub(crate) struct Px(pub f64);
 
 impl fmt::Display for Px {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = if self.0.is_finite() { (self.0 * 10.0).round() / 10.0 } else { 0.0 };
+        let v = if self.0.is_finite() { round_px(self.0) } else { 0.0 };
         // Also turns -0.0 into 0.
         let v = if v == 0.0 { 0.0 } else { v };
         if v.fract() == 0.0 { write!(f, "{v:.0}") } else { write!(f, "{v:.1}") }
     }
+}
+
+/// `v` rounded to the precision [`Px`] writes.
+pub(crate) fn round_px(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 /// Maps a domain interval linearly onto a range interval.
@@ -168,6 +173,13 @@ impl TimeAxis {
     /// Left edge of bin `i`.
     pub(crate) fn x_of_bin(&self, i: usize) -> f64 {
         LEFT + i as f64 * self.bin_width()
+    }
+
+    /// Left edge and width of bins `from..to`, rounded as [`Px`] writes them,
+    /// so that neighbouring cells share their edge exactly (no hairline gaps).
+    pub(crate) fn bins_extent(&self, from: usize, to: usize) -> (f64, f64) {
+        let (left, right) = (round_px(self.x_of_bin(from)), round_px(self.x_of_bin(to)));
+        (left, right - left)
     }
 
     /// The x of absolute time `t`, clamped to the plot.
@@ -310,6 +322,18 @@ mod tests {
         assert_eq!(FORWARDED.mix(DROPPED, 7.0), DROPPED);
         assert_eq!(FORWARDED.mix(DROPPED, f64::NAN), FORWARDED);
         assert_eq!(Rgb(0x2e, 0x9e, 0x5b).to_string(), "#2e9e5b");
+    }
+
+    #[test]
+    fn neighbouring_bins_share_their_edges() {
+        let axis = TimeAxis::new(&timeline(157, 2.56)).expect("axis");
+        for i in 0..156 {
+            let (x, w) = axis.bins_extent(i, i + 1);
+            let (next, _) = axis.bins_extent(i + 1, i + 2);
+            assert_eq!(Px(x + w).to_string(), Px(next).to_string(), "gap after bin {i}");
+        }
+        let (x, w) = axis.bins_extent(0, 157);
+        assert_eq!((x, Px(w).to_string()), (LEFT, Px(WIDTH - LEFT - RIGHT).to_string()));
     }
 
     #[test]

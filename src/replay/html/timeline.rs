@@ -79,13 +79,13 @@ pub(crate) fn traffic(r: &ReplayReport, axis: &TimeAxis) -> String {
     );
     draw_count_axis(&mut out, &ticks, top, TOP, bottom);
     draw_y_title(&mut out, &format!("frames per {}", format::duration(axis.bin_seconds())), TOP, bottom);
-    let width = axis.bin_width();
+    axis.draw(&mut out, TOP, bottom);
     for i in 0..bins {
         let (f, d) = (at(&tl.forwarded, i), at(&tl.dropped, i));
         if f + d == 0 {
             continue;
         }
-        let x = axis.x_of_bin(i);
+        let (x, width) = axis.bins_extent(i, i + 1);
         let _ = write!(
             out,
             "<g><title>{t}: {fc} forwarded, {dc} dropped</title>",
@@ -117,7 +117,6 @@ pub(crate) fn traffic(r: &ReplayReport, axis: &TimeAxis) -> String {
         }
         out.push_str("</g>");
     }
-    axis.draw(&mut out, TOP, bottom);
     out.push_str("</svg>");
     out
 }
@@ -187,6 +186,7 @@ fn draw_row(out: &mut String, s: &IdSeries, message: Option<&str>, axis: &TimeAx
         }
         let (f, d) = counts;
         if f + d > 0 {
+            let (x, width) = axis.bins_extent(i, end);
             let when = if end - i == 1 {
                 format::offset(axis.offset_of_bin(i))
             } else {
@@ -200,9 +200,9 @@ fn draw_row(out: &mut String, s: &IdSeries, message: Option<&str>, axis: &TimeAx
             let _ = write!(
                 out,
                 r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" fill-opacity="{o:.2}"><title>{when}: {fc} forwarded, {dc} dropped</title></rect>"#,
-                x = Px(axis.x_of_bin(i)),
+                x = Px(x),
                 y = Px(y),
-                w = Px(axis.x_of_bin(end) - axis.x_of_bin(i)),
+                w = Px(width),
                 h = Px(ROW_HEIGHT),
                 fill = FORWARDED.mix(DROPPED, d as f64 / (f + d) as f64),
                 o = strength(f + d, busiest),
