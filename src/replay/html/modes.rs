@@ -165,3 +165,121 @@ pub(crate) fn list(r: &ReplayReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::replay::report::{EventsReport, ModeTransition, SCHEMA, Timeline};
+
+    fn report(modes: Vec<ModeTransition>, final_mode: &'static str) -> ReplayReport {
+        ReplayReport {
+            schema: SCHEMA,
+            rules: String::new(),
+            frames: 10,
+            forwarded: 10,
+            dropped: 0,
+            unmapped: 0,
+            skipped_lines: 0,
+            start: 10.0,
+            end: 11.0,
+            final_mode,
+            reasons: Vec::new(),
+            ids: Vec::new(),
+            routes: Vec::new(),
+            ports: Vec::new(),
+            unmapped_buses: Vec::new(),
+            modes,
+            events: EventsReport {
+                total: 0,
+                suppressed: 0,
+                lost: 0,
+                by_kind: BTreeMap::new(),
+                top: Vec::new(),
+                first: Vec::new(),
+            },
+            transmitted: 0,
+            timeline: Timeline {
+                start: 10.0,
+                bin_seconds: 0.01,
+                forwarded: vec![1; 100],
+                dropped: vec![0; 100],
+                by_reason: BTreeMap::new(),
+                ids: Vec::new(),
+            },
+        }
+    }
+
+    fn transition(t: f64, from: &'static str, to: &'static str, cause: &str) -> ModeTransition {
+        ModeTransition { t, from, to, cause: cause.to_owned() }
+    }
+
+    /// (mode, x, width) of every period rectangle.
+    fn periods(svg: &str) -> Vec<(String, f64, f64)> {
+        svg.split(r#"<rect class="mode-period" data-mode=""#)
+            .skip(1)
+            .map(|rest| {
+                let attr = |name: &str| -> f64 {
+                    let start = rest.find(&format!(" {name}=\"")).expect("attribute") + name.len() + 3;
+                    rest[start..].split('"').next().and_then(|v| v.parse().ok()).expect("number")
+                };
+                (rest.split('"').next().unwrap_or_default().to_owned(), attr("x"), attr("width"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_band_covers_the_axis_with_one_period_per_mode() {
+        let r = report(
+            vec![
+                transition(10.25, "normal", "degraded", "trigger flood"),
+                transition(10.5, "degraded", "isolated", "escalation: repeated degradation"),
+            ],
+            "isolated",
+        );
+        let axis = TimeAxis::new(&r.timeline).expect("axis");
+        let svg = band(&r, Some(&axis));
+        let got = periods(&svg);
+        let modes: Vec<&str> = got.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(modes, ["normal", "degraded", "isolated"]);
+        assert_eq!(got[0].1, LEFT);
+        for pair in got.windows(2) {
+            assert!((pair[0].1 + pair[0].2 - pair[1].1).abs() < 0.11, "{pair:?}");
+        }
+        let last = got.last().expect("a period");
+        assert!((last.1 + last.2 - (WIDTH - RIGHT)).abs() < 0.11);
+        assert!((got[1].1 - axis.x_of_time(10.25)).abs() < 0.11, "the transition is placed at its time");
+        assert_eq!(svg.matches(r#"<g class="transition">"#).count(), 2);
+    }
+
+    #[test]
+    fn without_transitions_the_band_shows_the_final_mode() {
+        let r = report(Vec::new(), "normal");
+        let axis = TimeAxis::new(&r.timeline).expect("axis");
+        let got = periods(&band(&r, Some(&axis)));
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0.as_str(), got[0].1, got[0].2), ("normal", LEFT, WIDTH - LEFT - RIGHT));
+        assert!(list(&r).contains("No mode change"));
+    }
+
+    #[test]
+    fn without_frames_there_is_a_note_instead_of_a_band() {
+        let mut r = report(Vec::new(), "normal");
+        r.timeline.forwarded.clear();
+        r.timeline.dropped.clear();
+        assert!(band(&r, None).contains("No frames"));
+    }
+
+    #[test]
+    fn transitions_outside_the_axis_are_clamped_and_causes_escaped() {
+        let r = report(vec![transition(99.0, "normal", "degraded", "trigger <b>x</b>")], "degraded");
+        let axis = TimeAxis::new(&r.timeline).expect("axis");
+        let svg = band(&r, Some(&axis));
+        assert!(svg.contains("trigger &lt;b&gt;x&lt;/b&gt;") && !svg.contains("<b>"));
+        let got = periods(&svg);
+        assert!(got.iter().all(|p| p.1 >= LEFT && p.1 + p.2 <= WIDTH - RIGHT + 0.11), "{got:?}");
+        let table = list(&r);
+        assert!(table.contains("trigger &lt;b&gt;x&lt;/b&gt;") && table.contains("+89.000 s"));
+    }
+}

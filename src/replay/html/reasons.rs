@@ -197,6 +197,7 @@ pub(crate) fn over_time(r: &ReplayReport, axis: &TimeAxis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::report::ReasonCount;
 
     #[test]
     fn every_reason_has_its_own_colour() {
@@ -205,6 +206,47 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), colours.len(), "{colours:?}");
+    }
+
+    fn report(reasons: Vec<ReasonCount>) -> ReplayReport {
+        let rules = std::sync::Arc::new(crate::rules::reference().expect("reference rules").0);
+        let engine = crate::engine::Engine::new(std::sync::Arc::clone(&rules));
+        let mut r = crate::replay::report::ReportBuilder::new(rules).finish(
+            engine.counters(),
+            crate::engine::modes::Mode::Normal,
+            0,
+            0,
+        );
+        r.reasons = reasons;
+        r
+    }
+
+    /// The bar widths, in order.
+    fn widths(svg: &str) -> Vec<f64> {
+        svg.split(r#"<rect x=""#)
+            .skip(1)
+            .filter_map(|r| r.split(r#"width=""#).nth(1)?.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn bars_are_proportional_and_labelled() {
+        let r = report(vec![
+            ReasonCount { reason: "no-route", layer: "route", count: 300 },
+            ReasonCount { reason: "too-fast", layer: "behaviour", count: 100 },
+        ]);
+        let svg = bars(&r);
+        let w = widths(&svg);
+        assert_eq!(w.len(), 2);
+        assert!((w[0] / w[1] - 3.0).abs() < 0.01, "{w:?}");
+        assert!(svg.contains("300 · 75.00%") && svg.contains("100 · 25.00%"));
+        assert!(svg.contains(&format!(r#"fill="{}""#, reason_colour("too-fast"))));
+        assert!(svg.contains("route </p>") || svg.contains("behaviour </p>"), "layer legend: {svg}");
+    }
+
+    #[test]
+    fn no_drops_is_a_sentence() {
+        assert!(bars(&report(Vec::new())).contains("No frame was dropped"));
     }
 
     #[test]

@@ -286,3 +286,15 @@ fn a_big_report_stays_a_reasonable_size() {
     assert_eq!(table_rows(&page, "id-table"), 500, "id rows capped");
     assert_eq!(table_rows(&page, "mode-table"), 500, "transitions capped");
 }
+
+#[test]
+fn the_builders_report_of_no_frames_renders() {
+    let rules = std::sync::Arc::new(crate::rules::reference().expect("reference rules").0);
+    let engine = crate::engine::Engine::new(std::sync::Arc::clone(&rules));
+    let r = crate::replay::ReportBuilder::new(rules).finish(engine.counters(), engine.mode(), 0, 0);
+    assert!(r.timeline.forwarded.is_empty());
+    let page = render(&r);
+    assert!(page.contains("No frames, so no time axis") && page.contains("bulkhead reference vehicle"));
+    assert!(page.contains(r#"id="route-table""#) && page.contains("speed-to-body"), "routes are listed even unused");
+    assert!(!has_non_finite(&page));
+}

@@ -265,7 +265,65 @@ fn legend(busiest: u64, axis: &TimeAxis) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::replay::report::Timeline;
+
+    fn axis(bins: usize) -> TimeAxis {
+        let timeline = Timeline {
+            start: 0.0,
+            bin_seconds: 0.01,
+            forwarded: vec![0; bins],
+            dropped: vec![0; bins],
+            by_reason: BTreeMap::new(),
+            ids: Vec::new(),
+        };
+        TimeAxis::new(&timeline).expect("axis")
+    }
+
+    fn series(port: &str, forwarded: Vec<u64>, dropped: Vec<u64>) -> IdSeries {
+        IdSeries { port: port.to_owned(), id: 0x110, ext: false, forwarded, dropped }
+    }
+
+    /// The cells drawn in a row: (fill, opacity) per rect with a tooltip.
+    fn cells(svg: &str) -> Vec<&str> {
+        svg.split("<rect ").filter(|r| r.contains("fill-opacity")).collect()
+    }
+
+    #[test]
+    fn runs_of_equal_bins_are_one_cell_and_empty_bins_none() {
+        let mut out = String::new();
+        let s = series("drive", vec![5, 5, 5, 0, 0, 5, 2], vec![0, 0, 0, 0, 0, 0, 2]);
+        draw_row(&mut out, &s, Some("VCU_Speed"), &axis(7), 0.0, 5);
+        let drawn = cells(&out);
+        assert_eq!(drawn.len(), 3, "{out}");
+        assert!(drawn[0].contains(&format!(r#"fill="{FORWARDED}""#)) && drawn[0].contains("+0.000 s to +0.030 s"));
+        assert!(drawn[2].contains(&format!(r#"fill="{}""#, FORWARDED.mix(DROPPED, 0.5))), "half dropped");
+        assert!(out.contains(r#"<tspan class="msg">VCU_Speed</tspan>"#));
+        assert!(out.contains("24 · <tspan class=\"bad\">8.3% drop</tspan>"), "{out}");
+    }
+
+    #[test]
+    fn row_labels_are_escaped_and_truncated() {
+        let mut out = String::new();
+        let s = series("<b>port</b>", vec![1], vec![0]);
+        draw_row(&mut out, &s, Some("<i>A_VERY_LONG_MESSAGE_NAME_INDEED</i>"), &axis(1), 0.0, 1);
+        assert!(!out.contains("<b>") && !out.contains("<i>"), "{out}");
+        assert!(out.contains(">&lt;i&gt;A_VERY_LONG_MESSAG…</tspan>"), "{out}");
+        assert!(out.contains(
+            "<title>&lt;b&gt;port&lt;/b&gt; 0x110 &lt;i&gt;A_VERY_LONG_MESSAGE_NAME_INDEED&lt;/i&gt;</title>"
+        ));
+    }
+
+    #[test]
+    fn series_shorter_than_the_axis_are_padded_with_nothing() {
+        let mut out = String::new();
+        draw_row(&mut out, &series("drive", vec![3], Vec::new()), None, &axis(50), 0.0, 3);
+        assert_eq!(cells(&out).len(), 1);
+        draw_row(&mut out, &series("drive", Vec::new(), Vec::new()), None, &axis(50), 0.0, 0);
+        assert_eq!(cells(&out).len(), 1, "an empty series draws no cell");
+    }
 
     #[test]
     fn strength_is_logarithmic_and_bounded() {
