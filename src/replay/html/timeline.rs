@@ -1,7 +1,7 @@
 //! Frames over time: all frames as stacked forwarded/dropped bars per bin, and
 //! the busiest ids one row each, as strips of cells whose colour is the
 //! bin's dropped share (green all forwarded, red all dropped) and whose
-//! strength is its volume (log scale against the busiest cell).
+//! strength is its volume (one step per doubling of the frames per bin).
 //!
 //! Invariants: drawn on the shared [`TimeAxis`]; a run of bins with the same
 //! counts is one cell (cyclic traffic makes long runs, which keeps the page
@@ -177,37 +177,26 @@ fn draw_row(out: &mut String, s: &IdSeries, message: Option<&str>, axis: &TimeAx
         msg = Esc(&truncate(name, MESSAGE_CHARS)),
     );
     let bins = axis.bins();
+    let counts = |i: usize| (at(&s.forwarded, i), at(&s.dropped, i));
     let mut i = 0;
     while i < bins {
-        let counts = (at(&s.forwarded, i), at(&s.dropped, i));
+        let look = cell_look(counts(i));
         let mut end = i + 1;
-        while end < bins && (at(&s.forwarded, end), at(&s.dropped, end)) == counts {
+        while end < bins && cell_look(counts(end)) == look {
             end += 1;
         }
-        let (f, d) = counts;
-        if f + d > 0 {
+        if let Some((share_step, magnitude)) = look {
             let (x, width) = axis.bins_extent(i, end);
-            let when = if end - i == 1 {
-                format::offset(axis.offset_of_bin(i))
-            } else {
-                format!(
-                    "{} to {}, each {}",
-                    format::offset(axis.offset_of_bin(i)),
-                    format::offset(axis.offset_of_bin(end)),
-                    format::duration(axis.bin_seconds())
-                )
-            };
             let _ = write!(
                 out,
-                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" fill-opacity="{o:.2}"><title>{when}: {fc} forwarded, {dc} dropped</title></rect>"#,
+                r#"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" fill-opacity="{o:.2}"><title>{tip}</title></rect>"#,
                 x = Px(x),
                 y = Px(y),
                 w = Px(width),
                 h = Px(ROW_HEIGHT),
-                fill = FORWARDED.mix(DROPPED, d as f64 / (f + d) as f64),
-                o = strength(f + d, busiest),
-                fc = format::count(f),
-                dc = format::count(d),
+                fill = FORWARDED.mix(DROPPED, f64::from(share_step) / f64::from(STEPS)),
+                o = opacity(magnitude, busiest),
+                tip = run_tooltip(axis, i, end, (i..end).map(counts)),
             );
         }
         i = end;
@@ -227,6 +216,59 @@ fn draw_row(out: &mut String, s: &IdSeries, message: Option<&str>, axis: &TimeAx
     );
 }
 
+/// Steps of a cell's colour from all forwarded to all dropped: bins that look
+/// the same are drawn as one cell.
+const STEPS: u8 = 20;
+
+/// How a bin with (forwarded, dropped) frames looks: (dropped share in
+/// [`STEPS`], [`magnitude`] of its frames), or `None` for an empty bin. A
+/// single dropped frame never looks all forwarded, a single forwarded one
+/// never all dropped.
+fn cell_look((forwarded, dropped): (u64, u64)) -> Option<(u8, u32)> {
+    let total = forwarded + dropped;
+    if total == 0 {
+        return None;
+    }
+    let steps = f64::from(STEPS);
+    let mut share = (dropped as f64 / total as f64 * steps).round() as u8;
+    if dropped > 0 {
+        share = share.max(1);
+    }
+    if forwarded > 0 {
+        share = share.min(STEPS - 1);
+    }
+    Some((share, magnitude(total)))
+}
+
+/// The tooltip of a cell over bins `from..to` with these (forwarded, dropped) counts.
+fn run_tooltip(axis: &TimeAxis, from: usize, to: usize, counts: impl Iterator<Item = (u64, u64)>) -> String {
+    let (mut forwarded, mut dropped) = ((u64::MAX, 0), (u64::MAX, 0));
+    for (f, d) in counts {
+        forwarded = (forwarded.0.min(f), forwarded.1.max(f));
+        dropped = (dropped.0.min(d), dropped.1.max(d));
+    }
+    let range = |(low, high): (u64, u64)| {
+        if low == high { format::count(low) } else { format!("{}–{}", format::count(low), format::count(high)) }
+    };
+    if to - from == 1 {
+        format!(
+            "{}: {} forwarded, {} dropped",
+            format::offset(axis.offset_of_bin(from)),
+            range(forwarded),
+            range(dropped)
+        )
+    } else {
+        format!(
+            "{} to {}: {} forwarded, {} dropped per {}",
+            format::offset(axis.offset_of_bin(from)),
+            format::offset(axis.offset_of_bin(to)),
+            range(forwarded),
+            range(dropped),
+            format::duration(axis.bin_seconds())
+        )
+    }
+}
+
 /// A percentage in at most four characters: `100%`, `42%`, `3.5%`, `0.1%`, `<0.1%`.
 fn short_percent(part: u64, whole: u64) -> String {
     let p = if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 };
@@ -239,20 +281,27 @@ fn short_percent(part: u64, whole: u64) -> String {
     }
 }
 
-/// Opacity of a cell with `frames` frames when the busiest cell has `busiest`:
-/// logarithmic, so one frame is still visible next to thousands.
-pub(crate) fn strength(frames: u64, busiest: u64) -> f64 {
-    if frames == 0 || busiest == 0 {
+/// The number of binary digits of `n`: 0 for 0, 1 for 1, 2 for 2-3, 3 for
+/// 4-7... Cells one magnitude apart differ by about a doubling of frames.
+pub(crate) fn magnitude(n: u64) -> u32 {
+    u64::BITS - n.leading_zeros()
+}
+
+/// Opacity of a cell of magnitude `m` when the busiest cell has `busiest`
+/// frames: one step per doubling, so one frame is still visible next to
+/// thousands.
+pub(crate) fn opacity(m: u32, busiest: u64) -> f64 {
+    let top = magnitude(busiest);
+    if m == 0 || top == 0 {
         return 0.0;
     }
-    let ratio = (frames as f64).ln_1p() / (busiest as f64).ln_1p();
-    MIN_OPACITY + (1.0 - MIN_OPACITY) * ratio.clamp(0.0, 1.0)
+    MIN_OPACITY + (1.0 - MIN_OPACITY) * (f64::from(m) / f64::from(top)).min(1.0)
 }
 
 /// How to read the cells: the colour ramp and what strength means.
 fn legend(busiest: u64, axis: &TimeAxis) -> String {
     format!(
-        r#"<svg class="legend" viewBox="0 0 {w} 30" role="img" aria-label="legend"><defs><linearGradient id="share-ramp"><stop offset="0" stop-color="{FORWARDED}"/><stop offset="1" stop-color="{DROPPED}"/></linearGradient></defs><text x="{l}" y="19" text-anchor="end" class="tick">all forwarded</text><rect x="{rx}" y="8" width="160" height="14" fill="url(#share-ramp)"/><text x="{after}" y="19" class="tick">all dropped</text><text x="{note}" y="19" class="tick">paler: fewer frames per {bin} (log scale; strongest = {busiest})</text></svg>"#,
+        r#"<svg class="legend" viewBox="0 0 {w} 30" role="img" aria-label="legend"><defs><linearGradient id="share-ramp"><stop offset="0" stop-color="{FORWARDED}"/><stop offset="1" stop-color="{DROPPED}"/></linearGradient></defs><text x="{l}" y="19" text-anchor="end" class="tick">all forwarded</text><rect x="{rx}" y="8" width="160" height="14" fill="url(#share-ramp)"/><text x="{after}" y="19" class="tick">all dropped</text><text x="{note}" y="19" class="tick">paler: fewer frames per {bin} (a step per doubling; strongest = {busiest})</text></svg>"#,
         w = Px(WIDTH),
         l = Px(LEFT - 6.0),
         rx = Px(LEFT),
@@ -299,9 +348,29 @@ mod tests {
         let drawn = cells(&out);
         assert_eq!(drawn.len(), 3, "{out}");
         assert!(drawn[0].contains(&format!(r#"fill="{FORWARDED}""#)) && drawn[0].contains("+0.000 s to +0.030 s"));
+        assert!(drawn[0].contains(": 5 forwarded, 0 dropped per 10 ms"), "{}", drawn[0]);
         assert!(drawn[2].contains(&format!(r#"fill="{}""#, FORWARDED.mix(DROPPED, 0.5))), "half dropped");
         assert!(out.contains(r#"<tspan class="msg">VCU_Speed</tspan>"#));
         assert!(out.contains("24 · <tspan class=\"bad\">8.3% drop</tspan>"), "{out}");
+    }
+
+    #[test]
+    fn bins_that_look_alike_merge_and_tell_their_range() {
+        let mut out = String::new();
+        let s = series("drive", vec![26, 27, 26, 17, 1], vec![0; 5]);
+        draw_row(&mut out, &s, None, &axis(5), 0.0, 27);
+        let drawn = cells(&out);
+        assert_eq!(drawn.len(), 2, "{out}");
+        assert!(drawn[0].contains("+0.000 s to +0.040 s: 17–27 forwarded, 0 dropped per 10 ms"), "{}", drawn[0]);
+    }
+
+    #[test]
+    fn a_single_drop_or_forward_is_never_hidden() {
+        assert_eq!(cell_look((0, 0)), None);
+        assert_eq!(cell_look((999, 1)).map(|l| l.0), Some(1), "one drop in a thousand shows");
+        assert_eq!(cell_look((1, 999)).map(|l| l.0), Some(STEPS - 1), "one forward in a thousand shows");
+        assert_eq!(cell_look((0, 5)), Some((STEPS, 3)));
+        assert_eq!(cell_look((6, 0)), cell_look((7, 0)), "jitter within a doubling looks the same");
     }
 
     #[test]
@@ -326,13 +395,14 @@ mod tests {
     }
 
     #[test]
-    fn strength_is_logarithmic_and_bounded() {
-        assert_eq!(strength(0, 100), 0.0);
-        assert_eq!(strength(5, 0), 0.0);
-        assert_eq!(strength(100, 100), 1.0);
-        assert!(strength(1, 10_000) >= MIN_OPACITY);
-        assert!(strength(10, 10_000) > strength(1, 10_000));
-        assert_eq!(strength(u64::MAX, 10), 1.0, "clamped");
+    fn opacity_steps_by_doubling_and_is_bounded() {
+        assert_eq!((magnitude(0), magnitude(1), magnitude(3), magnitude(4), magnitude(u64::MAX)), (0, 1, 2, 3, 64));
+        assert_eq!(opacity(0, 100), 0.0);
+        assert_eq!(opacity(3, 0), 0.0);
+        assert_eq!(opacity(magnitude(100), 100), 1.0);
+        assert!(opacity(magnitude(1), 1_000_000) > MIN_OPACITY);
+        assert!(opacity(magnitude(10), 10_000) > opacity(magnitude(1), 10_000));
+        assert_eq!(opacity(64, 10), 1.0, "clamped");
     }
 
     #[test]
