@@ -7,7 +7,9 @@
 //! - takes a screenshot: a full, coloured page, not a blank one;
 //! - writes a NetLog behind a proxy on a closed port: the page asked for
 //!   nothing from the network (a control page with an external image shows
-//!   the check does see requests), and the console has no error.
+//!   the check does see requests), and the console has no error;
+//! - clicks column headers (from a script added to a copy of the page): the
+//!   tables sort, numbers descending first, text ascending, then reversed.
 //!
 //! Chromium comes from Debian (`scripts/setup-chromium`, run by this test when
 //! `chromium` is not on the PATH; it needs root for apt-get).
@@ -279,4 +281,55 @@ fn the_page_makes_no_network_request() {
     std::fs::write(&control_page, control).expect("write the control page");
     let run = run_chromium(&dir, "control", &control_page, &["--dump-dom".to_owned()]);
     assert_eq!(page_requests(&run.net_log), [probe], "the NetLog check does not see a page's request");
+}
+
+/// The values of attribute `name` on the dumped `<body>`.
+fn body_attribute<'a>(dom: &'a str, name: &str) -> &'a str {
+    let body = dom.find("<body").map(|at| &dom[at..]).unwrap_or_default();
+    let tag = body.split('>').next().unwrap_or_default();
+    let start =
+        tag.find(&format!("{name}=\"")).unwrap_or_else(|| panic!("no {name} on <body>: {tag}")) + name.len() + 2;
+    tag[start..].split('"').next().unwrap_or_default()
+}
+
+#[test]
+fn the_tables_sort_when_a_header_is_clicked() {
+    let (dir, report, page) = report_page("replay-html-sort");
+    // A copy of the page with a script that clicks headers of the per-id table
+    // (after the page's own script has wired them) and records the orders.
+    let clicker = r#"<script>
+var table = document.getElementById("id-table");
+var heads = table.tHead.rows[0].cells;
+function column(k, numeric) {
+  return Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+    return numeric ? r.cells[k].getAttribute("data-v") : r.cells[k].textContent;
+  }).join("|");
+}
+heads[3].click();
+document.body.setAttribute("data-frames-first-click", column(3, true));
+heads[3].click();
+document.body.setAttribute("data-frames-second-click", column(3, true));
+heads[2].click();
+document.body.setAttribute("data-message-first-click", column(2, false));
+document.body.setAttribute("data-sorted-header", heads[2].getAttribute("aria-sort"));
+</script>
+</body>"#;
+    let html = std::fs::read_to_string(&page).expect("page").replace("</body>", clicker);
+    let copy = dir.join("sort.html");
+    std::fs::write(&copy, html).expect("write the copy");
+    let dom = run_chromium(&dir, "sort", &copy, &["--dump-dom".to_owned()]).stdout;
+
+    let numbers = |name: &str| -> Vec<u64> {
+        body_attribute(&dom, name).split('|').map(|v| v.parse().unwrap_or_else(|_| panic!("{name}: {v}"))).collect()
+    };
+    let first = numbers("data-frames-first-click");
+    assert_eq!(first.len(), report.ids.len());
+    assert!(first.windows(2).all(|w| w[0] >= w[1]), "a number column sorts descending first: {first:?}");
+    assert_eq!(first.first().copied(), report.ids.iter().map(|i| i.frames).max());
+    let second = numbers("data-frames-second-click");
+    assert!(second.windows(2).all(|w| w[0] <= w[1]), "the second click reverses: {second:?}");
+    let messages: Vec<String> =
+        body_attribute(&dom, "data-message-first-click").split('|').map(str::to_lowercase).collect();
+    assert!(messages.windows(2).all(|w| w[0] <= w[1]), "a text column sorts ascending first: {messages:?}");
+    assert_eq!(body_attribute(&dom, "data-sorted-header"), "ascending");
 }

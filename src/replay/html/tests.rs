@@ -280,7 +280,7 @@ fn a_big_report_stays_a_reasonable_size() {
     r.events.first = vec![r.events.first[0].clone(); 200];
     r.events.top = vec![r.events.top[0].clone(); 20];
     let page = render(&r);
-    assert!(page.len() < 4_000_000, "{} bytes", page.len());
+    assert!(page.len() < 3_000_000, "{} bytes", page.len());
     assert!(page.contains("Showing 500 of 20,000 ids"));
     assert!(page.contains("1,500 more transitions"));
     assert_eq!(table_rows(&page, "id-table"), 500, "id rows capped");
