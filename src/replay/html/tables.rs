@@ -236,6 +236,7 @@ pub(crate) fn events(r: &ReplayReport) -> String {
         text(&mut out, g.kind);
         text(&mut out, &g.detail);
         text(&mut out, g.port.as_deref().unwrap_or(""));
+        // Groups do not record the id's width: an id above 0x7FF can only be 29-bit.
         id_cell(&mut out, g.id, g.id.is_some_and(|id| id > crate::frame::MAX_STANDARD_ID));
         out.push_str("</tr>");
     }
