@@ -15,7 +15,7 @@ use super::output::create;
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Example:\n  bulkhead replay --rules rules/vehicle.toml --port can0=drive --report-json report.json capture.log\n\n\
+    after_help = "Example:\n  bulkhead replay --rules rules/vehicle.toml --port can0=drive --report-json report.json --report-html report.html capture.log\n\n\
 Without --rules, the reference vehicle's embedded rules are used. A capture bus maps to the port\n\
 whose `interface` (or name) equals the bus name unless --port says otherwise; frames of buses\n\
 that map to no port are counted as unmapped. The same input always gives the same output."
@@ -42,6 +42,9 @@ pub struct Args {
     /// Write the report as JSON (schema bulkhead-replay-report/1, see docs/replay.md).
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
+    /// Write the report as a self-contained HTML page with charts (see docs/replay.md).
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
     /// Do not print the summary.
     #[arg(short, long)]
     quiet: bool,
@@ -95,6 +98,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut out = create(path)?;
         serde_json::to_writer_pretty(&mut out, &report).context("writing the JSON report")?;
         out.write_all(b"\n")?;
+        out.flush()?;
+    }
+    if let Some(path) = &args.report_html {
+        let mut out = create(path)?;
+        out.write_all(bulkhead::replay::html::render(&report).as_bytes()).context("writing the HTML report")?;
         out.flush()?;
     }
     if !args.quiet {

@@ -12,6 +12,7 @@
 //! a capture's frames are processed in file order; a malformed line stops the
 //! replay with its location unless the reader is lenient.
 
+pub mod html;
 pub mod report;
 pub mod text;
 pub mod verdicts;
