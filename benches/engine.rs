@@ -84,7 +84,8 @@ fn bench(c: &mut Criterion) {
     });
 
     // 2. HVAC_Cmd from the head unit: signal ranges, steps, counter, checksum, rate.
-    let (ivi, hvac) = frames(&rules, "infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)], 16);
+    let (ivi, hvac) =
+        frames(&rules, "infotainment", "HVAC_Cmd", &[("TargetTempDriver", 21.0), ("TargetTempPassenger", 21.0)], 16);
     group.bench_function("head-unit request (constraints, steps, counter, checksum, rate)", |b| {
         let (mut engine, mut t) = warm(&rules);
         let mut i = 0;

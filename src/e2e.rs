@@ -61,17 +61,23 @@ impl ChecksumAlgorithm {
     /// The checksum of `payload` for a frame with id `id`, leaving out the
     /// byte at `checksum_byte`.
     pub fn compute(self, id: CanId, payload: &[u8], checksum_byte: usize) -> u8 {
-        let others = payload.iter().enumerate().filter(|&(i, _)| i != checksum_byte).map(|(_, &b)| b);
+        // The bytes before and after the checksum byte (an index past the end excludes nothing).
+        let (before, after) = match payload.get(checksum_byte) {
+            Some(_) => (&payload[..checksum_byte], &payload[checksum_byte + 1..]),
+            None => (payload, &[][..]),
+        };
         let raw = id.raw();
         let id_sum = ((raw & 0xFF) as u8).wrapping_add(((raw >> 8) & 0xFF) as u8);
+        let fold = |init: u8, f: fn(u8, u8) -> u8| {
+            after.iter().fold(before.iter().fold(init, |a, &b| f(a, b)), |a, &b| f(a, b))
+        };
         match self {
-            ChecksumAlgorithm::Xor8 => others.fold(0, |acc, b| acc ^ b),
-            ChecksumAlgorithm::Sum8 => others.fold(0u8, u8::wrapping_add),
-            ChecksumAlgorithm::Sum8Id => others.fold(id_sum, u8::wrapping_add),
-            ChecksumAlgorithm::Toyota => others.fold(id_sum.wrapping_add(payload.len() as u8), u8::wrapping_add),
+            ChecksumAlgorithm::Xor8 => fold(0, |a, b| a ^ b),
+            ChecksumAlgorithm::Sum8 => fold(0, u8::wrapping_add),
+            ChecksumAlgorithm::Sum8Id => fold(id_sum, u8::wrapping_add),
+            ChecksumAlgorithm::Toyota => fold(id_sum.wrapping_add(payload.len() as u8), u8::wrapping_add),
             ChecksumAlgorithm::Crc8J1850 => {
-                let crc = crc8_j1850_update(0xFF, (raw & 0xFF) as u8);
-                others.fold(crc, crc8_j1850_update) ^ 0xFF
+                fold(CRC8_J1850[(0xFF ^ (raw & 0xFF) as u8) as usize], |crc, b| CRC8_J1850[(crc ^ b) as usize]) ^ 0xFF
             }
         }
     }
@@ -88,7 +94,18 @@ impl fmt::Display for ChecksumAlgorithm {
     }
 }
 
-/// One byte through CRC-8 SAE J1850 (polynomial 0x1D), table-free.
+/// CRC-8 SAE J1850 of one byte from a zero register, for every byte value.
+const CRC8_J1850: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = crc8_j1850_update(0, i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// One byte through CRC-8 SAE J1850 (polynomial 0x1D), bit by bit.
 const fn crc8_j1850_update(crc: u8, byte: u8) -> u8 {
     let mut crc = crc ^ byte;
     let mut bit = 0;

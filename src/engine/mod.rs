@@ -91,6 +91,8 @@ struct State {
     scratch: Vec<Option<Decoded>>,
     /// True once `scratch` holds the current frame's signals.
     scratch_valid: bool,
+    /// The last signal-check group run on the current frame and its result.
+    last_check: Option<(u32, Result<(), DropReason>)>,
     events: EventQueue,
     transmit: VecDeque<(PortId, Frame)>,
     status_next: Option<Timestamp>,
@@ -147,6 +149,7 @@ impl Engine {
             drop_triggers,
             scratch: vec![None; max_signals],
             scratch_valid: false,
+            last_check: None,
             events: EventQueue::new(ports, rules.event_rate),
             transmit: VecDeque::with_capacity(TRANSMIT_CAPACITY),
             status_next: rules.status.as_ref().map(|_| Timestamp::ZERO),
@@ -230,6 +233,7 @@ impl State {
     fn on_frame(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
         let now = self.advance(now);
         self.scratch_valid = false;
+        self.last_check = None;
         let verdict = self.decide(rules, now, port, frame);
         self.counters.record(port, &verdict);
         if let Verdict::Drop { reason, route, .. } = verdict {
@@ -368,7 +372,15 @@ impl State {
             && !frame.is_remote()
         {
             self.decode_into_scratch(codec, frame)?;
-            content::check_signals(route, &self.scratch, &mut self.step_cells)?;
+            let result = match self.last_check {
+                Some((group, result)) if group == route.check_group => result,
+                _ => {
+                    let result = content::check_signals(route, &self.scratch, &mut self.step_cells);
+                    self.last_check = Some((route.check_group, result));
+                    result
+                }
+            };
+            result?;
         }
         // 5. Context.
         if let Some(condition) = &route.condition {
@@ -461,7 +473,9 @@ impl State {
             && self.decode_into_scratch(codec, frame).is_ok()
         {
             for (signal, var) in &def.state_updates {
-                if let (Some(Some(value)), Some(cell)) = (self.scratch.get(signal.get()), self.vehicle.get_mut(var.0 as usize)) {
+                if let (Some(Some(value)), Some(cell)) =
+                    (self.scratch.get(signal.get()), self.vehicle.get_mut(var.0 as usize))
+                {
                     cell.latest = Some((*value, now));
                 }
             }

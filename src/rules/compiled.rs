@@ -88,9 +88,17 @@ impl PortSet {
         PortSet(self.0 | other.0)
     }
 
-    /// The ports, in index order.
+    /// The ports, in index order (one step per port in the set).
     pub fn iter(self) -> impl Iterator<Item = PortId> {
-        (0..64u8).filter(move |i| self.0 & (1 << i) != 0).map(PortId)
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(PortId(i as u8))
+        })
     }
 
     /// The number of ports.
@@ -414,6 +422,10 @@ pub struct Route {
     /// value descriptions when those checks are on), evaluated on every
     /// present signal.
     pub signal_checks: Vec<SignalCheck>,
+    /// Routes with equal `check_group` have equal `signal_checks` and
+    /// `multiplexers` (and no `max_step`, whose state is per route), so the
+    /// engine checks a frame once for all of them.
+    pub check_group: u32,
     /// Multiplexer switches and the raw values that select at least one
     /// signal (inclusive ranges); a present switch holding another value is
     /// `invalid-multiplexer`. Empty when `enums` is off.

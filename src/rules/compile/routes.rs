@@ -96,7 +96,32 @@ pub(crate) fn routes<'a>(
             }
         }
     }
+    assign_check_groups(&mut out);
     out
+}
+
+/// Numbers each distinct (message, signal checks, multiplexers) combination,
+/// so routes sharing one are checked once per frame.
+fn assign_check_groups(routes: &mut [RouteBuild]) {
+    let mut groups: Vec<usize> = Vec::new();
+    for i in 0..routes.len() {
+        let same = |j: usize| {
+            let (a, b) = (&routes[i].route, &routes[j].route);
+            a.codec.as_ref().map(|c| c.id()) == b.codec.as_ref().map(|c| c.id())
+                && a.from == b.from
+                && a.signal_checks == b.signal_checks
+                && a.multiplexers == b.multiplexers
+        };
+        let stateful = routes[i].route.signal_checks.iter().any(|c| c.max_step.is_some());
+        let group = match groups.iter().position(|&j| !stateful && same(j)) {
+            Some(g) => g,
+            None => {
+                groups.push(i);
+                groups.len() - 1
+            }
+        };
+        routes[i].route.check_group = group as u32;
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -345,6 +370,7 @@ fn route<'a>(
             codec,
             lengths,
             signal_checks,
+            check_group: 0,
             multiplexers,
             condition,
             rate,
@@ -579,7 +605,11 @@ fn signal_checks_of(
             max_step: None,
         };
         let dbc_range = dbc.filter(|d| dbc_ranges && d.has_range() && d.min <= d.max).map(|d| (d.min, d.max));
-        if let Some((lo, hi)) = dbc_range {
+        // A DBC range that covers every value the bits can hold can never
+        // fail (a 4-bit counter declared [0|15]): it costs time and proves nothing.
+        if let Some((lo, hi)) = dbc_range
+            && !covers_representable(signal, lo, hi)
+        {
             check.min = Some(lo);
             check.max = Some(hi);
         }
@@ -590,7 +620,10 @@ fn signal_checks_of(
             let mut described: Vec<i64> = signal.descriptions().map(|(v, _)| v).collect();
             described.sort_unstable();
             described.dedup();
-            check.allowed = Some(described);
+            // Likewise when every raw value is described (a 2-bit enum with 4 labels).
+            if !describes_every_value(signal, &described) {
+                check.allowed = Some(described);
+            }
         }
         if let Some((name, section)) = rule {
             ok &= apply_rule(c, source, name, section, signal, dbc_range, &mut check, step_cells);
@@ -600,6 +633,32 @@ fn signal_checks_of(
         }
     }
     ok.then_some(checks)
+}
+
+/// The raw integer range a signal's bits can hold, if it is an integer signal.
+fn raw_range(signal: &crate::codec::SignalCodec) -> Option<(i128, i128)> {
+    let bits = signal.size();
+    match signal.value_type() {
+        ValueType::Unsigned if bits <= 64 => Some((0, (1i128 << bits) - 1)),
+        ValueType::Signed if (1..=64).contains(&bits) => Some((-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)),
+        _ => None,
+    }
+}
+
+/// True when every physical value the signal's bits can hold lies in `[lo, hi]`.
+fn covers_representable(signal: &crate::codec::SignalCodec, lo: f64, hi: f64) -> bool {
+    let Some((rmin, rmax)) = raw_range(signal) else { return false };
+    let (a, b) = (rmin as f64 * signal.factor() + signal.offset(), rmax as f64 * signal.factor() + signal.offset());
+    let (pmin, pmax) = if a <= b { (a, b) } else { (b, a) };
+    pmin.is_finite() && pmax.is_finite() && lo <= pmin && hi >= pmax
+}
+
+/// True when `described` (sorted, unique) holds every raw value of the signal.
+fn describes_every_value(signal: &crate::codec::SignalCodec, described: &[i64]) -> bool {
+    let Some((rmin, rmax)) = raw_range(signal) else { return false };
+    let count = rmax - rmin + 1;
+    count <= described.len() as i128
+        && described.iter().filter(|&&v| (rmin..=rmax).contains(&i128::from(v))).count() as i128 == count
 }
 
 #[allow(clippy::too_many_arguments)]
