@@ -7,8 +7,9 @@
 
 use super::behaviour::SlotState;
 use super::modes::Mode;
+use super::signals::FrameSignals;
 use super::verdict::DropReason;
-use crate::codec::{Decoded, RawValue};
+use crate::codec::{MessageCodec, RawValue};
 use crate::e2e::{CounterStep, counter_step};
 use crate::frame::{FdFlags, Frame};
 use crate::rules::{Route, Slot, StatusFrame};
@@ -45,10 +46,17 @@ pub fn check_integrity(def: &Slot, state: &mut SlotState, now: Timestamp, frame:
     Ok(())
 }
 
-/// Checks the decoded signals of a frame against a route's constraints.
-pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Option<f64>]) -> Result<(), DropReason> {
+/// Checks a frame's signals against a route's constraints (decoding only
+/// the signals a check reads).
+pub fn check_signals(
+    route: &Route,
+    codec: &MessageCodec,
+    data: &[u8],
+    signals: &mut FrameSignals,
+    steps: &mut [Option<f64>],
+) -> Result<(), DropReason> {
     for (switch, ranges) in &route.multiplexers {
-        let Some(Some(value)) = signals.get(switch.get()) else { continue };
+        let Some(value) = signals.get(codec, *switch, data)? else { continue };
         let selects = match value.raw {
             RawValue::Unsigned(v) => ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&v)),
             RawValue::Signed(v) => {
@@ -61,7 +69,7 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
         }
     }
     for check in &route.signal_checks {
-        let Some(Some(value)) = signals.get(check.signal.get()) else { continue };
+        let Some(value) = signals.get(codec, check.signal, data)? else { continue };
         let v = value.physical;
         // NaN (a float signal holding one) is outside every range.
         let outside = v.is_nan() || check.min.is_some_and(|min| v < min) || check.max.is_some_and(|max| v > max);
@@ -78,9 +86,8 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
     // Steps last, and only once every constraint passed, so a refused frame
     // never becomes the reference for the next one.
     for check in &route.signal_checks {
-        let (Some((max_step, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get())) else {
-            continue;
-        };
+        let Some((max_step, cell)) = check.max_step else { continue };
+        let Some(value) = signals.get(codec, check.signal, data)? else { continue };
         let Some(previous) = steps.get(cell).copied().flatten() else { continue };
         let step = (value.physical - previous).abs();
         if step.is_nan() || step > max_step {
@@ -88,7 +95,8 @@ pub fn check_signals(route: &Route, signals: &[Option<Decoded>], steps: &mut [Op
         }
     }
     for check in &route.signal_checks {
-        if let (Some((_, cell)), Some(Some(value))) = (check.max_step, signals.get(check.signal.get()))
+        if let Some((_, cell)) = check.max_step
+            && let Some(value) = signals.get(codec, check.signal, data)?
             && let Some(slot) = steps.get_mut(cell)
         {
             *slot = Some(value.physical);

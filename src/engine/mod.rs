@@ -36,6 +36,7 @@ pub mod window;
 mod behaviour;
 mod content;
 mod counters;
+mod signals;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ use self::bucket::Bucket;
 use self::context::{Inputs, StateValue};
 use self::events::{EventKind, EventQueue, SecurityEvent};
 use self::modes::{Mode, ModeChange, ModeMachine};
+use self::signals::FrameSignals;
 use self::verdict::{DropReason, Verdict};
 use self::window::SlidingWindow;
 use crate::codec::Decoded;
@@ -88,15 +90,19 @@ struct State {
     trigger_windows: Vec<Option<SlidingWindow>>,
     flood_triggers: Vec<Vec<TriggerId>>,
     drop_triggers: Vec<TriggerId>,
-    scratch: Vec<Option<Decoded>>,
-    /// True once `scratch` holds the current frame's signals.
-    scratch_valid: bool,
+    /// The current frame's signals, decoded on demand.
+    signals: FrameSignals,
     /// The last signal-check group run on the current frame and its result.
     last_check: Option<(u32, Result<(), DropReason>)>,
     events: EventQueue,
     transmit: VecDeque<(PortId, Frame)>,
     status_next: Option<Timestamp>,
     status_counter: u64,
+    /// No message can go missing before this time (a lower bound: frames
+    /// seen since only move deadlines later), so timers skip the scan.
+    mia_scan_at: Timestamp,
+    /// True while some essential message is missing (the `mia` triggers keep firing).
+    essential_missing: bool,
     counters: Counters,
 }
 
@@ -147,13 +153,14 @@ impl Engine {
             trigger_windows,
             flood_triggers,
             drop_triggers,
-            scratch: vec![None; max_signals],
-            scratch_valid: false,
+            signals: FrameSignals::new(max_signals),
             last_check: None,
             events: EventQueue::new(ports, rules.event_rate),
             transmit: VecDeque::with_capacity(TRANSMIT_CAPACITY),
             status_next: rules.status.as_ref().map(|_| Timestamp::ZERO),
             status_counter: 0,
+            mia_scan_at: Timestamp::ZERO,
+            essential_missing: false,
             counters: Counters::new(&rules),
         };
         Engine { rules, state }
@@ -232,7 +239,7 @@ impl State {
 
     fn on_frame(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
         let now = self.advance(now);
-        self.scratch_valid = false;
+        self.signals.reset();
         self.last_check = None;
         let verdict = self.decide(rules, now, port, frame);
         self.counters.record(port, &verdict);
@@ -371,11 +378,11 @@ impl State {
         if let Some(codec) = &route.codec
             && !frame.is_remote()
         {
-            self.decode_into_scratch(codec, frame)?;
             let result = match self.last_check {
                 Some((group, result)) if group == route.check_group => result,
                 _ => {
-                    let result = content::check_signals(route, &self.scratch, &mut self.step_cells);
+                    let result =
+                        content::check_signals(route, codec, frame.data(), &mut self.signals, &mut self.step_cells);
                     self.last_check = Some((route.check_group, result));
                     result
                 }
@@ -384,8 +391,13 @@ impl State {
         }
         // 5. Context.
         if let Some(condition) = &route.condition {
-            // Signals of this frame only: an undecoded frame (remote) has none.
-            let signals: &[Option<Decoded>] = if self.scratch_valid { &self.scratch } else { &[] };
+            // Signals of this frame only: a remote frame has none.
+            let signals: &[Option<Decoded>] = match &route.codec {
+                Some(codec) if route.condition_reads_signals && !frame.is_remote() => {
+                    self.signals.all(codec, frame.data())?
+                }
+                _ => &[],
+            };
             let inputs = Inputs { vars: &rules.state, values: &self.vehicle, signals, now };
             match context::evaluate(condition, &inputs) {
                 Some(true) => {}
@@ -413,27 +425,6 @@ impl State {
             *cell = Some(now);
         }
         Ok(to)
-    }
-
-    /// Decodes the frame's signals into `scratch`, once per frame: every
-    /// route and slot of one (port, id) shares the same DBC message.
-    fn decode_into_scratch(&mut self, codec: &crate::codec::MessageCodec, frame: &Frame) -> Result<(), DropReason> {
-        if self.scratch_valid {
-            return Ok(());
-        }
-        for cell in &mut self.scratch {
-            *cell = None;
-        }
-        let scratch = &mut self.scratch;
-        codec
-            .decode(frame.data(), |index, value| {
-                if let Some(cell) = scratch.get_mut(index.get()) {
-                    *cell = Some(value);
-                }
-            })
-            .map_err(|_| DropReason::LengthMismatch)?;
-        self.scratch_valid = true;
-        Ok(())
     }
 
     /// Timing of a known id: updates its cycle bucket and says whether the id is
@@ -468,15 +459,13 @@ impl State {
         let result = content::check_integrity(def, state, now, frame);
         if result.is_ok()
             && !too_fast
-            && !def.state_updates.is_empty()
             && let Some(codec) = &def.codec
-            && self.decode_into_scratch(codec, frame).is_ok()
         {
             for (signal, var) in &def.state_updates {
-                if let (Some(Some(value)), Some(cell)) =
-                    (self.scratch.get(signal.get()), self.vehicle.get_mut(var.0 as usize))
+                if let Ok(Some(value)) = self.signals.get(codec, *signal, frame.data())
+                    && let Some(cell) = self.vehicle.get_mut(var.0 as usize)
                 {
-                    cell.latest = Some((*value, now));
+                    cell.latest = Some((value, now));
                 }
             }
         }
@@ -516,22 +505,10 @@ impl State {
 
     fn on_timer(&mut self, rules: &CompiledRules, now: Timestamp) {
         let now = self.advance(now);
-        let mut essential_missing = false;
-        for (i, def) in rules.slots.iter().enumerate() {
-            let Some(state) = self.slots.get_mut(i) else { continue };
-            let newly = state.check_missing(now, def.cycle.as_ref());
-            essential_missing |= def.essential && state.missing;
-            if newly {
-                self.events.push(SecurityEvent {
-                    time: now,
-                    kind: EventKind::Missing,
-                    port: Some(def.port),
-                    id: Some(def.id),
-                    route: None,
-                });
-            }
+        if now >= self.mia_scan_at {
+            self.scan_missing(rules, now);
         }
-        if essential_missing {
+        if self.essential_missing {
             for (i, trigger) in rules.triggers.iter().enumerate() {
                 if matches!(trigger.kind, TriggerKind::Mia) {
                     self.fire(rules, TriggerId(i as u32));
@@ -550,6 +527,45 @@ impl State {
                 next = now.saturating_add(status.period);
             }
             self.status_next = Some(next);
+        }
+    }
+
+    /// Marks messages missing whose deadline passed, and finds the next deadline.
+    fn scan_missing(&mut self, rules: &CompiledRules, now: Timestamp) {
+        let mut essential_missing = false;
+        let mut next = None::<Timestamp>;
+        for (i, def) in rules.slots.iter().enumerate() {
+            let Some(state) = self.slots.get_mut(i) else { continue };
+            let newly = state.check_missing(now, def.cycle.as_ref());
+            essential_missing |= def.essential && state.missing;
+            if let (Some(mia), Some(last), false) = (def.cycle.and_then(|c| c.mia), state.last_seen, state.missing) {
+                let deadline = last.saturating_add(mia);
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+            if newly {
+                self.events.push(SecurityEvent {
+                    time: now,
+                    kind: EventKind::Missing,
+                    port: Some(def.port),
+                    id: Some(def.id),
+                    route: None,
+                });
+            }
+        }
+        self.essential_missing = essential_missing;
+        // A message seen for the first time after this scan starts its own
+        // deadline later than `now + mia`; the shortest MIA bounds how long
+        // the scan may sleep without missing it.
+        let shortest = rules.slots.iter().filter_map(|d| d.cycle.and_then(|c| c.mia)).min();
+        let bound = shortest.map(|m| now.saturating_add(m));
+        self.mia_scan_at = match (next, bound) {
+            (Some(n), Some(b)) => n.min(b),
+            (None, Some(b)) => b,
+            (n, None) => n.unwrap_or(Timestamp::from_nanos(u64::MAX)),
+        };
+        // Back to a scan on every timer while something is missing (to see it come back).
+        if self.slots.iter().any(|s| s.missing) {
+            self.mia_scan_at = now;
         }
     }
 

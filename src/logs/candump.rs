@@ -159,7 +159,7 @@ fn parse_general(line: &[u8], mut pos: usize, buses: &mut Buses, state: &mut Can
 }
 
 /// The most common line, `(seconds.fraction) iface id#data` with a classic
-/// or error frame, read in one pass. `None` for anything else (or anything
+/// or error frame, or `id##Fdata` with a CAN FD frame, read in one pass. `None` for anything else (or anything
 /// wrong): the general parser then reads the line and reports its errors.
 #[inline]
 fn parse_log_fast(line: &[u8], open: usize, buses: &mut Buses) -> Option<LogRecord> {
@@ -192,15 +192,24 @@ fn parse_log_fast(line: &[u8], open: usize, buses: &mut Buses) -> Option<LogReco
         _ => return None,
     };
     let hex = text.get(hash + 1..)?;
-    if hex.len() % 2 != 0 || hex.len() > 16 {
+    // CAN FD: `##` then the flags nibble (BRS 1, ESI 2), then up to 64 bytes.
+    let (fd, hex) = match hex.first() {
+        Some(b'#') => (Some(hex_digit(*hex.get(1)?)?), hex.get(2..)?),
+        _ => (None, hex),
+    };
+    let max = if fd.is_some() { 2 * FD_MAX_LEN } else { 16 };
+    if hex.len() % 2 != 0 || hex.len() > max {
         return None;
     }
-    let mut data = [0u8; 8];
+    let mut data = [0u8; FD_MAX_LEN];
     for (slot, pair) in data.iter_mut().zip(hex.chunks_exact(2)) {
         *slot = hex_byte(pair)?;
     }
     let data = data.get(..hex.len() / 2)?;
-    let frame = if hash == 3 {
+    let frame = if let Some(flags) = fd {
+        let id = if hash == 3 { CanId::standard(raw).ok()? } else { CanId::extended(raw).ok()? };
+        Frame::fd(id, data, FdFlags { brs: flags & 1 != 0, esi: flags & 2 != 0 }).ok()?
+    } else if hash == 3 {
         Frame::classic(CanId::standard(raw).ok()?, data).ok()?
     } else if raw & CAN_RTR_EFF_FLAGS != 0 {
         return None;
@@ -633,6 +642,15 @@ mod tests {
             "(1.0) can0 123#0G",
             "(1.0) can0 123#00 R",
             "(1.0) can0 123##100",
+            "(1.0) can0 123##1",
+            "(1.0) can0 123##3",
+            "(1700000000.004758) vcan0 110##100000140E2010051",
+            "(1.0) can0 1FFFFFFF##2000102030405060708090A0B",
+            "(1.0) can0 123##100112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF",
+            "(1.0) can0 123##1001",
+            "(1.0) can0 123##G00",
+            "(1.0) can0 20000080##100",
+            "(1.0) can0 123###100",
             "(1.0) can0 C0000000#00",
             "(-1.0) can0 123#00",
             "(1.0)can0 123#00",
@@ -648,6 +666,7 @@ mod tests {
             }
         }
         assert!(parse_log_fast(b"(1.0) can0 123#00", 0, &mut Buses::default()).is_some());
+        assert!(parse_log_fast(b"(1.0) can0 123##100112233445566778899AABB", 0, &mut Buses::default()).is_some());
     }
 
     #[test]

@@ -383,6 +383,20 @@ pub enum Condition {
     Or(Box<Condition>, Box<Condition>),
 }
 
+impl Condition {
+    /// True when some operand is a signal of the frame being checked.
+    pub fn reads_signals(&self) -> bool {
+        match self {
+            Condition::Constant(_) => false,
+            Condition::Compare(o, ..) | Condition::CompareRaw(o, ..) | Condition::In(o, ..) | Condition::Truthy(o) => {
+                matches!(o, Operand::Signal(_))
+            }
+            Condition::Not(a) => a.reads_signals(),
+            Condition::And(a, b) | Condition::Or(a, b) => a.reads_signals() || b.reads_signals(),
+        }
+    }
+}
+
 /// What a condition reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {
@@ -432,6 +446,8 @@ pub struct Route {
     pub multiplexers: Vec<(SignalIndex, Vec<(u64, u64)>)>,
     /// The condition.
     pub condition: Option<Condition>,
+    /// True when the condition reads signals of the frame itself.
+    pub condition_reads_signals: bool,
     /// Token bucket.
     pub rate: Option<RateSpec>,
     /// Minimum interval between forwarded frames (per id).

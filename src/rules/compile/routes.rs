@@ -372,6 +372,7 @@ fn route<'a>(
             signal_checks,
             check_group: 0,
             multiplexers,
+            condition_reads_signals: condition.as_ref().is_some_and(crate::rules::Condition::reads_signals),
             condition,
             rate,
             min_interval,
