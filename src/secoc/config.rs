@@ -58,9 +58,12 @@ pub struct ManagerConfig {
     pub senders: Vec<SenderConfig>,
     /// Received synchronisation messages (profile 3).
     pub syncs: Vec<SyncConfig>,
-    /// Freshness values reserved ahead in durable storage per counter: a
-    /// write every `block / 2` values per id; up to `block` values of an id
-    /// are skipped (receivers: refused) after an unclean restart.
+    /// Freshness values reserved ahead in durable storage per single counter:
+    /// a write every `block / 2` values per id; after an unclean restart a
+    /// receiver refuses up to `block` values of an id. Senders use at most
+    /// `2^truncated_bits - 1` (255 for profile 1), the most they may skip after
+    /// an unclean restart for receivers to follow. Profile 3 counters reserve
+    /// whole reset cycles instead.
     pub reserve_block: u64,
 }
 

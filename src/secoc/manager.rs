@@ -10,8 +10,9 @@
 //! and calls [`SecOcManager::confirm_persisted`]. Until then, values beyond the
 //! durable marks are refused (senders stop, receivers drop the frame as
 //! `NotYetPersisted`), so a crash at any point never lets a value be reused
-//! or re-accepted. Requests come at block boundaries (half a block ahead), so
-//! a shell that writes at once never makes a frame wait.
+//! or re-accepted. Requests come at block boundaries (half a block ahead) for
+//! single counters and once per reset cycle for profile 3 (see
+//! `reservation`), so a shell that writes at once never makes a frame wait.
 //!
 //! Why not hand the manager a `&mut dyn FreshnessStore` and let it write? That
 //! would put an fsync (milliseconds) inside the engine's per-frame call, make
@@ -29,7 +30,14 @@
 //! 3. persist the first request before any traffic, then after each frame;
 //! 4. on a clean shutdown, [`SecOcManager::checkpoint`] gives the exact latest
 //!    values (nothing skipped on the next start); after a crash the reserved
-//!    marks apply (up to a block of values per id skipped, never reused).
+//!    marks apply: a receiver refuses up to a block of values per id, a sender
+//!    skips up to its block (capped below one wrap of its truncated counter so
+//!    that receivers bridge the jump), and profile 3 counters wait for the next
+//!    reset cycle. Nothing is ever reused or accepted twice.
+//!
+//! System rule for single counters: every receiver's acceptance window must
+//! exceed its sender's reservation block, or the jump after a sender's unclean
+//! restart is refused as out of window until the receiver is re-provisioned.
 
 use super::authenticate::GenerateError;
 use super::bits::low_mask_u64;
@@ -62,7 +70,6 @@ struct GroupEntry {
 /// The SecOC state of a gateway. See the module docs for the persistence protocol.
 #[derive(Debug)]
 pub struct SecOcManager {
-    block: u64,
     receive_index: Vec<(CanId, ReceiveSlot)>,
     send_index: Vec<(CanId, usize)>,
     receivers: Vec<(Receiver, Option<usize>)>,
@@ -159,16 +166,8 @@ impl SecOcManager {
         for key in used_keys {
             carried.remove(key);
         }
-        let mut manager = SecOcManager {
-            block,
-            receive_index,
-            send_index,
-            receivers,
-            senders,
-            groups,
-            carried,
-            persist_wanted: false,
-        };
+        let mut manager =
+            SecOcManager { receive_index, send_index, receivers, senders, groups, carried, persist_wanted: false };
         manager.refresh_persist_wanted();
         Ok(manager)
     }
@@ -188,7 +187,7 @@ impl SecOcManager {
                     return Err(Rejection::UnknownId { id });
                 };
                 let sync = group.and_then(|g| self.groups.get(g)).and_then(|g| g.sync.current());
-                let result = receiver.verify(frame, sync, self.block);
+                let result = receiver.verify(frame, sync);
                 self.persist_wanted |= receiver.reservation().is_pending();
                 result
             }
@@ -200,19 +199,20 @@ impl SecOcManager {
     fn verify_sync(&mut self, index: usize, frame: &Frame) -> Result<Verified, Rejection> {
         let Some(group) = self.groups.get_mut(index) else { return Err(Rejection::UnknownId { id: frame.id() }) };
         let (proof, counters) = group.sync.verify(frame)?;
-        // The new counters start new freshness values for every member: reserve them now.
-        let block = self.block;
+        // The new counters start a reset cycle for every member: reserve it whole now.
         for &member in &group.receivers {
-            if let Some((receiver, _)) = self.receivers.get_mut(member) {
-                let profile = *receiver.profile();
-                reserve_period(&profile, counters, block, receiver.reservation_mut());
+            if let Some((receiver, _)) = self.receivers.get_mut(member)
+                && let Some(mark) = receiver.ahead().period(counters)
+            {
+                receiver.reservation_mut().request(mark);
                 self.persist_wanted |= receiver.reservation().is_pending();
             }
         }
         for &member in &group.senders {
-            if let Some((sender, _)) = self.senders.get_mut(member) {
-                let profile = *sender.profile();
-                reserve_period(&profile, counters, block, sender.reservation_mut());
+            if let Some((sender, _)) = self.senders.get_mut(member)
+                && let Some(mark) = sender.ahead().period(counters)
+            {
+                sender.reservation_mut().request(mark);
                 self.persist_wanted |= sender.reservation().is_pending();
             }
         }
@@ -231,7 +231,7 @@ impl SecOcManager {
             return Err(GenerateError::UnknownSender { id });
         };
         let sync = group.and_then(|g| self.groups.get(g)).and_then(|g| g.sync.current());
-        let result = sender.next_frame(payload, sync, self.block);
+        let result = sender.next_frame(payload, sync);
         self.persist_wanted |= sender.reservation().is_pending();
         result
     }
@@ -354,31 +354,13 @@ fn check_acceptance(id: CanId, profile: &SecOcProfile, block: u64) -> Result<(),
     if acceptance.attempts > MAX_ATTEMPTS {
         return Err(ConfigError::TooManyAttempts { id, attempts: acceptance.attempts, max: MAX_ATTEMPTS });
     }
-    let span = match profile.scheme() {
-        FreshnessScheme::None => return Ok(()),
-        FreshnessScheme::Counter => acceptance.max_increment,
-        // A message counter step moves the full value by up to 2^flag bits.
-        FreshnessScheme::TripReset(c) => acceptance.max_increment.saturating_mul(1 << c.reset_flag_bits()),
-    };
+    // Profile 3 reserves whole reset cycles: no block to fit in.
+    let FreshnessScheme::Counter = profile.scheme() else { return Ok(()) };
+    let span = acceptance.max_increment;
     if span > block / 2 {
         return Err(ConfigError::ReserveBlockTooSmall { block, id, span });
     }
     Ok(())
-}
-
-/// Reserves the first block of freshness values under newly synchronised counters.
-fn reserve_period(
-    profile: &SecOcProfile,
-    counters: TripReset,
-    block: u64,
-    reservation: &mut super::reservation::Reservation,
-) {
-    if let FreshnessScheme::TripReset(structure) = profile.scheme()
-        && structure.fits(counters)
-    {
-        let max = low_mask_u64(profile.layout().freshness_value_bits());
-        reservation.request(structure.compose(counters, 0).saturating_add(block).min(max));
-    }
 }
 
 #[cfg(test)]

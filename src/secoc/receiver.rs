@@ -24,7 +24,7 @@ use super::key::MacKey;
 use super::layout::SecuredLayout;
 use super::outcome::{FreshnessFailure, Rejection, Verified};
 use super::profile::{FreshnessScheme, SecOcProfile};
-use super::reservation::Reservation;
+use super::reservation::{Ahead, Reservation};
 use super::trip_reset::{ReconstructError, TripReset, TripResetLayout};
 use crate::frame::{Frame, FrameKind};
 
@@ -52,16 +52,23 @@ pub(crate) struct Receiver {
     /// The latest accepted full freshness value (after a restart: the stored mark).
     latest: u64,
     reservation: Reservation,
+    ahead: Ahead,
 }
 
 impl Receiver {
-    /// A receiver whose storage holds `mark`; it asks for a new reservation at once.
+    /// A receiver whose storage holds `mark`; a single counter asks for a new
+    /// reservation at once, a profile 3 counter waits for the next reset cycle.
     pub(crate) fn new(profile: SecOcProfile, key: Option<MacKey>, mark: u64, block: u64) -> Receiver {
+        let ahead = Ahead::receiver(&profile, block);
         let mut reservation = Reservation::new(mark);
-        if profile.layout().freshness_value_bits() > 0 {
-            reservation.request(mark.saturating_add(block).min(low_mask_u64(profile.layout().freshness_value_bits())));
+        if let Some(wanted) = ahead.initial(mark) {
+            reservation.request(wanted);
         }
-        Receiver { profile, key, latest: mark, reservation }
+        Receiver { profile, key, latest: mark, reservation, ahead }
+    }
+
+    pub(crate) fn ahead(&self) -> Ahead {
+        self.ahead
     }
 
     pub(crate) fn profile(&self) -> &SecOcProfile {
@@ -85,7 +92,7 @@ impl Receiver {
     }
 
     /// Verifies `frame`; `sync` is the synchronised counters of its group (profile 3 only).
-    pub(crate) fn verify(&mut self, frame: &Frame, sync: Option<TripReset>, block: u64) -> Result<Verified, Rejection> {
+    pub(crate) fn verify(&mut self, frame: &Frame, sync: Option<TripReset>) -> Result<Verified, Rejection> {
         let layout = *self.profile.layout();
         let data = secured_bytes(&layout, frame)?;
         let Some(key) = &self.key else { return Err(Rejection::NoKey) };
@@ -104,20 +111,19 @@ impl Receiver {
             }
         };
         if !matches!(self.profile.scheme(), FreshnessScheme::None) {
-            self.commit(freshness, block)?;
+            self.commit(freshness)?;
         }
         Ok(Verified::new(*frame, layout.data_id(), freshness, layout.payload()))
     }
 
     /// Accepts `value` if storage covers it (else asks for it and refuses the frame).
-    fn commit(&mut self, value: u64, block: u64) -> Result<(), Rejection> {
-        let max = low_mask_u64(self.profile.layout().freshness_value_bits());
+    fn commit(&mut self, value: u64) -> Result<(), Rejection> {
         if !self.reservation.covers(value) {
-            self.reservation.request(value.saturating_add(block).min(max));
+            self.reservation.request(self.ahead.covering(value));
             return Err(Rejection::FreshnessFailure(FreshnessFailure::NotYetPersisted));
         }
         self.latest = value;
-        self.reservation.after_use(value, block, max);
+        self.ahead.after_use(&mut self.reservation, value);
         Ok(())
     }
 
@@ -243,16 +249,16 @@ mod tests {
         let mut rx = receiver(profile);
         for counter in 1..=600 {
             let f = frame(&profile, counter, &[1, 2, 3, 4]);
-            let proof = rx.verify(&f, None, BLOCK).unwrap();
+            let proof = rx.verify(&f, None).unwrap();
             assert_eq!(proof.freshness(), counter);
             assert_eq!(
-                rx.verify(&f, None, BLOCK),
+                rx.verify(&f, None),
                 Err(Rejection::FreshnessFailure(FreshnessFailure::Replay)),
                 "counter {counter}"
             );
         }
         let old = frame(&profile, 590, &[1, 2, 3, 4]);
-        assert_eq!(rx.verify(&old, None, BLOCK), Err(Rejection::FreshnessFailure(FreshnessFailure::TooOld)));
+        assert_eq!(rx.verify(&old, None), Err(Rejection::FreshnessFailure(FreshnessFailure::TooOld)));
     }
 
     #[test]
@@ -261,11 +267,11 @@ mod tests {
             .unwrap()
             .with_acceptance(Acceptance { max_increment: 10_000, attempts: 2 });
         let mut rx = receiver(profile);
-        assert!(rx.verify(&frame(&profile, 5, &[0; 4]), None, BLOCK).is_ok());
+        assert!(rx.verify(&frame(&profile, 5, &[0; 4]), None).is_ok());
         // 700 frames lost: two wraps of the 8-bit counter ahead of the first candidate.
-        assert_eq!(rx.verify(&frame(&profile, 705, &[0; 4]), None, BLOCK).unwrap().freshness(), 705);
+        assert_eq!(rx.verify(&frame(&profile, 705, &[0; 4]), None).unwrap().freshness(), 705);
         // 800 more: three wraps ahead, beyond the attempts.
-        assert_eq!(rx.verify(&frame(&profile, 1505, &[0; 4]), None, BLOCK), Err(Rejection::MacFailure));
+        assert_eq!(rx.verify(&frame(&profile, 1505, &[0; 4]), None), Err(Rejection::MacFailure));
     }
 
     #[test]
@@ -274,13 +280,13 @@ mod tests {
         let mut rx = receiver(profile);
         let id = CanId::standard(0x140).unwrap();
         let short = Frame::classic(id, &[0; 7]).unwrap();
-        assert_eq!(rx.verify(&short, None, BLOCK), Err(Rejection::FrameTooShort { expected: 8, got: 7 }));
+        assert_eq!(rx.verify(&short, None), Err(Rejection::FrameTooShort { expected: 8, got: 7 }));
         let long = Frame::fd(id, &[0; 12], Default::default()).unwrap();
-        assert_eq!(rx.verify(&long, None, BLOCK), Err(Rejection::FrameTooLong { expected: 8, got: 12 }));
+        assert_eq!(rx.verify(&long, None), Err(Rejection::FrameTooLong { expected: 8, got: 12 }));
         let remote = Frame::remote(id, 8).unwrap();
-        assert_eq!(rx.verify(&remote, None, BLOCK), Err(Rejection::NotDataFrame { kind: FrameKind::Remote }));
+        assert_eq!(rx.verify(&remote, None), Err(Rejection::NotDataFrame { kind: FrameKind::Remote }));
         rx.set_key(None);
-        assert_eq!(rx.verify(&frame(&profile, 1, &[0; 4]), None, BLOCK), Err(Rejection::NoKey));
+        assert_eq!(rx.verify(&frame(&profile, 1, &[0; 4]), None), Err(Rejection::NoKey));
     }
 
     #[test]
@@ -288,12 +294,12 @@ mod tests {
         let profile = SecOcProfile::profile2(0x140, 5).unwrap();
         let mut rx = receiver(profile);
         let f = frame(&profile, 0, &[1, 2, 3, 4, 5]);
-        assert_eq!(rx.verify(&f, None, BLOCK).unwrap().freshness(), 0);
-        assert!(rx.verify(&f, None, BLOCK).is_ok(), "profile 2 has no replay protection");
+        assert_eq!(rx.verify(&f, None).unwrap().freshness(), 0);
+        assert!(rx.verify(&f, None).is_ok(), "profile 2 has no replay protection");
         let mut bytes = f.data().to_vec();
         bytes[0] ^= 1;
         let forged = Frame::classic(f.id(), &bytes).unwrap();
-        assert_eq!(rx.verify(&forged, None, BLOCK), Err(Rejection::MacFailure));
+        assert_eq!(rx.verify(&forged, None), Err(Rejection::MacFailure));
     }
 
     #[test]
@@ -302,9 +308,9 @@ mod tests {
         let mut rx = Receiver::new(profile, Some(key()), 0, 100);
         assert_eq!(rx.reservation().mark_to_persist(), 100);
         let f = frame(&profile, 1, &[0; 4]);
-        assert_eq!(rx.verify(&f, None, 100), Err(Rejection::FreshnessFailure(FreshnessFailure::NotYetPersisted)));
+        assert_eq!(rx.verify(&f, None), Err(Rejection::FreshnessFailure(FreshnessFailure::NotYetPersisted)));
         rx.reservation_mut().confirm(100);
-        assert!(rx.verify(&f, None, 100).is_ok());
+        assert!(rx.verify(&f, None).is_ok());
         assert_eq!(rx.latest(), 1);
     }
 }

@@ -10,7 +10,7 @@ use super::authenticate::{GenerateError, authenticate};
 use super::bits::low_mask_u64;
 use super::key::MacKey;
 use super::profile::{FreshnessScheme, SecOcProfile};
-use super::reservation::Reservation;
+use super::reservation::{Ahead, Reservation};
 use super::trip_reset::TripReset;
 use crate::frame::{CanId, FdFlags, Frame};
 
@@ -24,10 +24,12 @@ pub(crate) struct Sender {
     /// The last freshness value used (after a restart: the stored mark).
     last: u64,
     reservation: Reservation,
+    ahead: Ahead,
 }
 
 impl Sender {
-    /// A sender whose storage holds `mark`; it asks for a new reservation at once.
+    /// A sender whose storage holds `mark`; a single counter asks for a new
+    /// reservation at once, a profile 3 counter waits for the next reset cycle.
     pub(crate) fn new(
         id: CanId,
         profile: SecOcProfile,
@@ -36,12 +38,16 @@ impl Sender {
         mark: u64,
         block: u64,
     ) -> Sender {
+        let ahead = Ahead::sender(&profile, block);
         let mut reservation = Reservation::new(mark);
-        let bits = profile.layout().freshness_value_bits();
-        if bits > 0 {
-            reservation.request(mark.saturating_add(block).min(low_mask_u64(bits)));
+        if let Some(wanted) = ahead.initial(mark) {
+            reservation.request(wanted);
         }
-        Sender { id, profile, key, fd, last: mark, reservation }
+        Sender { id, profile, key, fd, last: mark, reservation, ahead }
+    }
+
+    pub(crate) fn ahead(&self) -> Ahead {
+        self.ahead
     }
 
     #[cfg(test)]
@@ -81,14 +87,17 @@ impl Sender {
             FreshnessScheme::TripReset(counters) => {
                 let Some(sync) = sync else { return Err(GenerateError::SyncMissing { id }) };
                 let (last_counters, last_message) = counters.decompose(self.last);
-                let message = if sync == last_counters {
+                // Under the same counters the message counter goes on; at its end (or
+                // after an unclean restart, whose reservation ends the cycle) the
+                // sender waits for the next synchronisation message.
+                let message = if sync == last_counters && last_message < counters.max_message() {
                     last_message + 1
                 } else if sync > last_counters {
                     1
                 } else {
                     return Err(GenerateError::SyncMissing { id });
                 };
-                if message > counters.max_message() || !counters.fits(sync) {
+                if !counters.fits(sync) {
                     return Err(GenerateError::CounterExhausted { id });
                 }
                 Ok(counters.compose(sync, message))
@@ -97,25 +106,19 @@ impl Sender {
     }
 
     /// Builds the next secured frame carrying `payload`.
-    pub(crate) fn next_frame(
-        &mut self,
-        payload: &[u8],
-        sync: Option<TripReset>,
-        block: u64,
-    ) -> Result<Frame, GenerateError> {
+    pub(crate) fn next_frame(&mut self, payload: &[u8], sync: Option<TripReset>) -> Result<Frame, GenerateError> {
         let id = self.id;
         let Some(key) = &self.key else { return Err(GenerateError::NoKey { id }) };
         let value = self.next_value(sync)?;
         let counted = !matches!(self.profile.scheme(), FreshnessScheme::None);
-        let max = low_mask_u64(self.profile.layout().freshness_value_bits());
         if counted && !self.reservation.covers(value) {
-            self.reservation.request(value.saturating_add(block).min(max));
+            self.reservation.request(self.ahead.covering(value));
             return Err(GenerateError::NotYetPersisted { id });
         }
         let frame = authenticate(self.profile.layout(), key, value, payload)?.to_frame(id, self.fd)?;
         if counted {
             self.last = value;
-            self.reservation.after_use(value, block, max);
+            self.ahead.after_use(&mut self.reservation, value);
         }
         Ok(frame)
     }
@@ -141,7 +144,7 @@ mod tests {
     fn counts_up_from_the_mark() {
         let profile = SecOcProfile::profile1(0x200, 4).unwrap();
         let mut s = ready(profile, 41);
-        let frame = s.next_frame(&[1, 2, 3, 4], None, 1000).unwrap();
+        let frame = s.next_frame(&[1, 2, 3, 4], None).unwrap();
         assert!(check_authenticator(profile.layout(), &key(), frame.data(), 42));
         assert_eq!(s.last(), 42);
         assert_eq!(frame.data()[4], 42);
@@ -151,13 +154,13 @@ mod tests {
     fn stops_at_the_durable_mark_without_consuming() {
         let profile = SecOcProfile::profile1(0x200, 4).unwrap();
         let mut s = Sender::new(CanId::standard(0x200).unwrap(), profile, Some(key()), None, 0, 4);
-        assert_eq!(s.next_frame(&[0; 4], None, 4), Err(GenerateError::NotYetPersisted { id: s.id() }));
+        assert_eq!(s.next_frame(&[0; 4], None), Err(GenerateError::NotYetPersisted { id: s.id() }));
         assert_eq!(s.last(), 0);
         s.reservation_mut().confirm(4);
         for _ in 0..4 {
-            s.next_frame(&[0; 4], None, 4).unwrap();
+            s.next_frame(&[0; 4], None).unwrap();
         }
-        assert_eq!(s.next_frame(&[0; 4], None, 4), Err(GenerateError::NotYetPersisted { id: s.id() }));
+        assert_eq!(s.next_frame(&[0; 4], None), Err(GenerateError::NotYetPersisted { id: s.id() }));
         assert_eq!(s.reservation().mark_to_persist(), 9, "5 + a block");
     }
 
@@ -165,10 +168,10 @@ mod tests {
     fn errors_do_not_consume_values() {
         let profile = SecOcProfile::profile1(0x200, 4).unwrap();
         let mut s = ready(profile, 0);
-        assert_eq!(s.next_frame(&[0; 3], None, 1000), Err(GenerateError::PayloadLength { expected: 4, got: 3 }));
+        assert_eq!(s.next_frame(&[0; 3], None), Err(GenerateError::PayloadLength { expected: 4, got: 3 }));
         assert_eq!(s.last(), 0);
         s.set_key(None);
-        assert_eq!(s.next_frame(&[0; 4], None, 1000), Err(GenerateError::NoKey { id: s.id() }));
+        assert_eq!(s.next_frame(&[0; 4], None), Err(GenerateError::NoKey { id: s.id() }));
     }
 
     #[test]
@@ -176,17 +179,17 @@ mod tests {
         let profile = SecOcProfile::profile3(0x200, 4, 0x10).unwrap();
         let FreshnessScheme::TripReset(counters) = *profile.scheme() else { unreachable!() };
         let mut s = ready(profile, 0);
-        assert_eq!(s.next_frame(&[0; 4], None, 1000), Err(GenerateError::SyncMissing { id: s.id() }));
+        assert_eq!(s.next_frame(&[0; 4], None), Err(GenerateError::SyncMissing { id: s.id() }));
         let sync = TripReset { trip: 1, reset: 1 };
         s.reservation_mut().confirm(counters.compose(sync, 0) + 1000);
-        s.next_frame(&[0; 4], Some(sync), 1000).unwrap();
-        s.next_frame(&[0; 4], Some(sync), 1000).unwrap();
+        s.next_frame(&[0; 4], Some(sync)).unwrap();
+        s.next_frame(&[0; 4], Some(sync)).unwrap();
         assert_eq!(counters.decompose(s.last()), (sync, 2));
         let next = TripReset { trip: 1, reset: 2 };
         s.reservation_mut().confirm(counters.compose(next, 0) + 1000);
-        s.next_frame(&[0; 4], Some(next), 1000).unwrap();
+        s.next_frame(&[0; 4], Some(next)).unwrap();
         assert_eq!(counters.decompose(s.last()), (next, 1));
-        assert_eq!(s.next_frame(&[0; 4], Some(sync), 1000), Err(GenerateError::SyncMissing { id: s.id() }));
+        assert_eq!(s.next_frame(&[0; 4], Some(sync)), Err(GenerateError::SyncMissing { id: s.id() }));
     }
 
     #[test]
@@ -194,6 +197,6 @@ mod tests {
         let layout = crate::secoc::SecuredLayout::new(crate::secoc::LayoutParams::packed(1, 1, 4, 4, 24)).unwrap();
         let profile = SecOcProfile::counter(layout).unwrap();
         let mut s = ready(profile, 15);
-        assert_eq!(s.next_frame(&[0], None, 1000), Err(GenerateError::CounterExhausted { id: s.id() }));
+        assert_eq!(s.next_frame(&[0], None), Err(GenerateError::CounterExhausted { id: s.id() }));
     }
 }
