@@ -131,13 +131,17 @@ pub fn authenticate(
     Ok(SecuredPdu { bytes, len: u8::try_from(layout.frame_len()).unwrap_or(u8::MAX) })
 }
 
-/// True when the MAC field of `data` is the authenticator of its authentic
-/// payload under `freshness` (the full value). `data` must be at least the
-/// layout's frame length (shorter data never matches).
+/// True when `data` is a frame authenticated under the full freshness value
+/// `freshness`: its freshness field holds the low bits of `freshness` and its
+/// MAC field the authenticator of its authentic payload under it. `data` must
+/// be at least the layout's frame length (shorter data never matches).
 pub fn check_authenticator(layout: &SecuredLayout, key: &MacKey, data: &[u8], freshness: u64) -> bool {
     let range = layout.payload();
     let Some(payload) = data.get(range.offset()..range.end()) else { return false };
     if data.len() < layout.frame_len() {
+        return false;
+    }
+    if received_freshness(layout, data) != freshness & low_mask_u64(layout.freshness().bits()) {
         return false;
     }
     let field = layout.mac();
