@@ -10,7 +10,7 @@ use thiserror::Error;
 use super::bits::{low_mask_u64, read_bits, write_bits};
 use super::key::MacKey;
 use super::layout::SecuredLayout;
-use super::mac::{secoc_cmac, truncate, truncated_eq};
+use super::mac::{secoc_cmac_with, truncate, truncated_eq};
 use crate::frame::{CanId, FD_MAX_LEN, FdFlags, Frame, FrameError};
 
 /// Why a secured frame cannot be generated.
@@ -111,6 +111,16 @@ pub fn authenticate(
     freshness: u64,
     payload: &[u8],
 ) -> Result<SecuredPdu, GenerateError> {
+    authenticate_with(layout, &mut key.clone(), freshness, payload)
+}
+
+/// [`authenticate`] reusing the key's CMAC state in place (the per-frame path).
+pub(crate) fn authenticate_with(
+    layout: &SecuredLayout,
+    key: &mut MacKey,
+    freshness: u64,
+    payload: &[u8],
+) -> Result<SecuredPdu, GenerateError> {
     let range = layout.payload();
     if payload.len() != range.len() {
         return Err(GenerateError::PayloadLength { expected: range.len(), got: payload.len() });
@@ -125,7 +135,7 @@ pub fn authenticate(
     }
     let field = layout.freshness();
     write_bits(&mut bytes, field.position(), field.bits() as usize, u128::from(freshness & low_mask_u64(field.bits())));
-    let mac = secoc_cmac(key, layout.data_id(), payload, freshness, value_bits);
+    let mac = secoc_cmac_with(key.engine(), layout.data_id(), payload, freshness, value_bits);
     let field = layout.mac();
     write_bits(&mut bytes, field.position(), field.bits() as usize, truncate(&mac, field.bits()));
     Ok(SecuredPdu { bytes, len: u8::try_from(layout.frame_len()).unwrap_or(u8::MAX) })
@@ -136,6 +146,11 @@ pub fn authenticate(
 /// MAC field the authenticator of its authentic payload under it. `data` must
 /// be at least the layout's frame length (shorter data never matches).
 pub fn check_authenticator(layout: &SecuredLayout, key: &MacKey, data: &[u8], freshness: u64) -> bool {
+    authenticator_matches(layout, &mut key.clone(), data, freshness)
+}
+
+/// [`check_authenticator`] reusing the key's CMAC state in place (the per-frame path).
+pub(crate) fn authenticator_matches(layout: &SecuredLayout, key: &mut MacKey, data: &[u8], freshness: u64) -> bool {
     let range = layout.payload();
     let Some(payload) = data.get(range.offset()..range.end()) else { return false };
     if data.len() < layout.frame_len() {
@@ -146,7 +161,7 @@ pub fn check_authenticator(layout: &SecuredLayout, key: &MacKey, data: &[u8], fr
     }
     let field = layout.mac();
     let received = read_bits(data, field.position(), field.bits() as usize);
-    let mac = secoc_cmac(key, layout.data_id(), payload, freshness, layout.freshness_value_bits());
+    let mac = secoc_cmac_with(key.engine(), layout.data_id(), payload, freshness, layout.freshness_value_bits());
     truncated_eq(received, truncate(&mac, field.bits()))
 }
 
@@ -174,7 +189,7 @@ mod tests {
         assert_eq!(bytes.len(), 8);
         assert_eq!(&bytes[..4], &[1, 2, 3, 4]);
         assert_eq!(bytes[4], 0x03, "the freshness field carries the low 8 bits");
-        let mac = secoc_cmac(&key(), 0x140, &[1, 2, 3, 4], 0x1_0203, 64);
+        let mac = crate::secoc::secoc_cmac(&key(), 0x140, &[1, 2, 3, 4], 0x1_0203, 64);
         assert_eq!(&bytes[5..8], &mac[..3]);
         assert!(check_authenticator(&layout, &key(), bytes, 0x1_0203));
         assert!(!check_authenticator(&layout, &key(), bytes, 0x0_0203));

@@ -50,7 +50,8 @@ impl fmt::Debug for SecOcKey {
 
 /// A key ready for CMAC: the AES-128 key schedule expanded once.
 ///
-/// Cloning it per frame copies the schedule (a few hundred bytes) instead of
+/// The per-frame path reuses it in place (`finalize_reset`); the stateless
+/// functions that take `&MacKey` copy the schedule (224 bytes) instead of
 /// expanding the key again.
 #[derive(Clone)]
 pub struct MacKey {
@@ -63,9 +64,15 @@ impl MacKey {
         MacKey { cmac: Cmac::<Aes128Enc>::new(&key.0.into()) }
     }
 
-    /// A fresh CMAC computation with this key.
+    /// A fresh CMAC computation with this key (a copy of the schedule).
     pub(crate) fn start(&self) -> Cmac<Aes128Enc> {
         self.cmac.clone()
+    }
+
+    /// The CMAC state itself, for the per-frame path: used with
+    /// `finalize_reset`, it is ready again after every MAC without a copy.
+    pub(crate) fn engine(&mut self) -> &mut Cmac<Aes128Enc> {
+        &mut self.cmac
     }
 }
 

@@ -12,7 +12,8 @@
 //! profile 2), right-aligned: a 36-bit value takes 5 bytes, the top 4 bits zero.
 //! The pieces are streamed into the CMAC; nothing is allocated or copied.
 
-use cmac::Mac;
+use aes::Aes128Enc;
+use cmac::{Cmac, Mac};
 use subtle::ConstantTimeEq;
 
 use super::bits::bytes_for_bits;
@@ -28,13 +29,23 @@ pub fn aes_cmac(key: &MacKey, message: &[u8]) -> [u8; 16] {
 /// The whole 128-bit AES-CMAC of `data_id | payload | freshness` (the
 /// freshness value in `freshness_value_bits.div_ceil(8)` big-endian bytes).
 pub fn secoc_cmac(key: &MacKey, data_id: u16, payload: &[u8], freshness: u64, freshness_value_bits: u32) -> [u8; 16] {
-    let mut mac = key.start();
+    secoc_cmac_with(&mut key.start(), data_id, payload, freshness, freshness_value_bits)
+}
+
+/// [`secoc_cmac`] on a CMAC state that is reset afterwards (no copy of the key schedule).
+pub(crate) fn secoc_cmac_with(
+    mac: &mut Cmac<Aes128Enc>,
+    data_id: u16,
+    payload: &[u8],
+    freshness: u64,
+    freshness_value_bits: u32,
+) -> [u8; 16] {
     mac.update(&data_id.to_be_bytes());
     mac.update(payload);
     let freshness_bytes = freshness.to_be_bytes();
     let used = bytes_for_bits(freshness_value_bits).min(freshness_bytes.len());
     mac.update(freshness_bytes.get(freshness_bytes.len() - used..).unwrap_or(&[]));
-    mac.finalize().into_bytes().into()
+    mac.finalize_reset().into_bytes().into()
 }
 
 /// The `bits` (1..=128) most significant bits of a MAC, as an integer.
@@ -82,6 +93,16 @@ mod tests {
         message.extend_from_slice(&0x0A_1234_5678_u64.to_be_bytes()[3..]);
         assert_eq!(secoc_cmac(&key, 0x10, &[], 0x0A_1234_5678, 36), aes_cmac(&key, &message));
         assert_eq!(secoc_cmac(&key, 0x10, &[1], 99, 0), aes_cmac(&key, &[0x00, 0x10, 1]));
+    }
+
+    #[test]
+    fn the_in_place_state_is_ready_again_after_each_mac() {
+        let key = rfc_key();
+        let mut engine = key.clone();
+        for freshness in 0..5 {
+            let in_place = secoc_cmac_with(engine.engine(), 0x140, &[1, 2, 3], freshness, 64);
+            assert_eq!(in_place, secoc_cmac(&key, 0x140, &[1, 2, 3], freshness, 64));
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! `1 + attempts + STALE_PROBES` AES-CMACs (18 with the defaults), spent only
 //! on frames that are rejected; an accepted frame in steady state costs one.
 
-use super::authenticate::{check_authenticator, received_freshness};
+use super::authenticate::{authenticator_matches, received_freshness};
 use super::bits::low_mask_u64;
 use super::freshness::{STALE_PROBES, classify, reconstruct};
 use super::key::MacKey;
@@ -95,24 +95,30 @@ impl Receiver {
     pub(crate) fn verify(&mut self, frame: &Frame, sync: Option<TripReset>) -> Result<Verified, Rejection> {
         let layout = *self.profile.layout();
         let data = secured_bytes(&layout, frame)?;
-        let Some(key) = &self.key else { return Err(Rejection::NoKey) };
+        let Some(key) = self.key.as_mut() else { return Err(Rejection::NoKey) };
         let received = received_freshness(&layout, data);
+        let mut check = Check {
+            layout: &layout,
+            max_increment: self.profile.acceptance().max_increment,
+            latest: self.latest,
+            key,
+            data,
+        };
+        let attempts = self.profile.acceptance().attempts;
         let freshness = match *self.profile.scheme() {
             FreshnessScheme::None => {
-                if !check_authenticator(&layout, key, data, 0) {
+                if !check.matches(0) {
                     return Err(Rejection::MacFailure);
                 }
-                0
+                return Ok(Verified::new(*frame, layout.data_id(), 0, layout.payload()));
             }
-            FreshnessScheme::Counter => self.find_counter(key, data, received)?,
+            FreshnessScheme::Counter => check.counter(received, attempts)?,
             FreshnessScheme::TripReset(counters) => {
                 let Some(sync) = sync else { return Err(Rejection::SyncMissing) };
-                self.find_trip_reset(key, data, received, &counters, sync)?
+                check.trip_reset(received, attempts, &counters, sync)?
             }
         };
-        if !matches!(self.profile.scheme(), FreshnessScheme::None) {
-            self.commit(freshness)?;
-        }
+        self.commit(freshness)?;
         Ok(Verified::new(*frame, layout.data_id(), freshness, layout.payload()))
     }
 
@@ -126,20 +132,35 @@ impl Receiver {
         self.ahead.after_use(&mut self.reservation, value);
         Ok(())
     }
+}
+
+/// One frame's bytes and what its freshness candidates are checked against.
+struct Check<'a> {
+    layout: &'a SecuredLayout,
+    max_increment: u64,
+    latest: u64,
+    key: &'a mut MacKey,
+    data: &'a [u8],
+}
+
+impl Check<'_> {
+    /// True when the frame is authentic under the full freshness value `value`.
+    fn matches(&mut self, value: u64) -> bool {
+        authenticator_matches(self.layout, self.key, self.data, value)
+    }
 
     /// The freshness value of a single-counter frame, checked against the window.
-    fn find_counter(&self, key: &MacKey, data: &[u8], received: u64) -> Result<u64, Rejection> {
-        let layout = self.profile.layout();
-        let acceptance = self.profile.acceptance();
+    fn counter(&mut self, received: u64, attempts: u8) -> Result<u64, Rejection> {
+        let layout = self.layout;
         let max = low_mask_u64(layout.freshness_value_bits());
-        let latest = self.latest;
-        let fresh = |value: u64| {
-            classify(value, latest, value.saturating_sub(latest), acceptance.max_increment)
+        let (latest, max_increment) = (self.latest, self.max_increment);
+        let fresh = move |value: u64| {
+            classify(value, latest, value.saturating_sub(latest), max_increment)
                 .map(|()| value)
                 .map_err(Rejection::FreshnessFailure)
         };
         if layout.carries_full_freshness() {
-            if !check_authenticator(layout, key, data, received) {
+            if !self.matches(received) {
                 return Err(Rejection::MacFailure);
             }
             return fresh(received);
@@ -149,18 +170,18 @@ impl Receiver {
             return Err(Rejection::FreshnessFailure(FreshnessFailure::CounterExhausted));
         };
         let step = 1u64 << bits;
-        for attempt in 0..=u64::from(acceptance.attempts) {
+        for attempt in 0..=u64::from(attempts) {
             let Some(value) = attempt.checked_mul(step).and_then(|ahead| first.checked_add(ahead)) else { break };
             if value > max {
                 break;
             }
-            if check_authenticator(layout, key, data, value) {
+            if self.matches(value) {
                 return fresh(value);
             }
         }
         for back in 1..=STALE_PROBES {
             let Some(value) = back.checked_mul(step).and_then(|behind| first.checked_sub(behind)) else { break };
-            if check_authenticator(layout, key, data, value) {
+            if self.matches(value) {
                 return fresh(value);
             }
         }
@@ -168,17 +189,14 @@ impl Receiver {
     }
 
     /// The freshness value of a profile 3 frame under the synchronised counters `sync`.
-    fn find_trip_reset(
-        &self,
-        key: &MacKey,
-        data: &[u8],
+    fn trip_reset(
+        &mut self,
         received: u64,
+        attempts: u8,
         counters: &TripResetLayout,
         sync: TripReset,
     ) -> Result<u64, Rejection> {
-        let layout = self.profile.layout();
-        let acceptance = self.profile.acceptance();
-        let latest = self.latest;
+        let (latest, max_increment) = (self.latest, self.max_increment);
         let first = counters.reconstruct(sync, latest, received).map_err(|e| {
             Rejection::FreshnessFailure(match e {
                 ReconstructError::CounterMismatch => FreshnessFailure::CounterMismatch,
@@ -187,21 +205,19 @@ impl Receiver {
         })?;
         let (_, previous_message) = counters.decompose(latest);
         let step = 1u64 << counters.message_lower_bits();
-        let fresh = |message: u64| {
+        let fresh = move |message: u64| {
             let value = counters.compose(first.counters, message);
             let increment = if first.same_counters { message.saturating_sub(previous_message) } else { message };
-            classify(value, latest, increment, acceptance.max_increment)
-                .map(|()| value)
-                .map_err(Rejection::FreshnessFailure)
+            classify(value, latest, increment, max_increment).map(|()| value).map_err(Rejection::FreshnessFailure)
         };
-        for attempt in 0..=u64::from(acceptance.attempts) {
+        for attempt in 0..=u64::from(attempts) {
             let Some(message) = attempt.checked_mul(step).and_then(|ahead| first.message.checked_add(ahead)) else {
                 break;
             };
             if message > counters.max_message() {
                 break;
             }
-            if check_authenticator(layout, key, data, counters.compose(first.counters, message)) {
+            if self.matches(counters.compose(first.counters, message)) {
                 return fresh(message);
             }
         }
@@ -210,7 +226,7 @@ impl Receiver {
                 let Some(message) = back.checked_mul(step).and_then(|behind| first.message.checked_sub(behind)) else {
                     break;
                 };
-                if check_authenticator(layout, key, data, counters.compose(first.counters, message)) {
+                if self.matches(counters.compose(first.counters, message)) {
                     return fresh(message);
                 }
             }

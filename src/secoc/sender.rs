@@ -6,7 +6,7 @@
 //! under every newer pair. Either way the value must be covered by the durable
 //! reservation ([`Reservation`]); a value is consumed only when its frame is built.
 
-use super::authenticate::{GenerateError, authenticate};
+use super::authenticate::{GenerateError, authenticate_with};
 use super::bits::low_mask_u64;
 use super::key::MacKey;
 use super::profile::{FreshnessScheme, SecOcProfile};
@@ -108,14 +108,17 @@ impl Sender {
     /// Builds the next secured frame carrying `payload`.
     pub(crate) fn next_frame(&mut self, payload: &[u8], sync: Option<TripReset>) -> Result<Frame, GenerateError> {
         let id = self.id;
-        let Some(key) = &self.key else { return Err(GenerateError::NoKey { id }) };
+        if self.key.is_none() {
+            return Err(GenerateError::NoKey { id });
+        }
         let value = self.next_value(sync)?;
         let counted = !matches!(self.profile.scheme(), FreshnessScheme::None);
         if counted && !self.reservation.covers(value) {
             self.reservation.request(self.ahead.covering(value));
             return Err(GenerateError::NotYetPersisted { id });
         }
-        let frame = authenticate(self.profile.layout(), key, value, payload)?.to_frame(id, self.fd)?;
+        let Some(key) = self.key.as_mut() else { return Err(GenerateError::NoKey { id }) };
+        let frame = authenticate_with(self.profile.layout(), key, value, payload)?.to_frame(id, self.fd)?;
         if counted {
             self.last = value;
             self.ahead.after_use(&mut self.reservation, value);

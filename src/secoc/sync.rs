@@ -7,7 +7,7 @@
 //! `DataId | trip | reset`. A receiver accepts it only when the MAC matches and
 //! the counters are strictly newer than the last accepted ones.
 
-use super::authenticate::{GenerateError, authenticate, check_authenticator, received_freshness};
+use super::authenticate::{GenerateError, authenticate, authenticator_matches, received_freshness};
 use super::key::{MacKey, SecOcKey};
 use super::layout::{LayoutError, SecuredLayout};
 use super::outcome::{FreshnessFailure, Rejection, Verified};
@@ -51,9 +51,9 @@ impl SyncGroup {
     pub(crate) fn verify(&mut self, frame: &Frame) -> Result<(Verified, TripReset), Rejection> {
         let layout = self.layout;
         let data = secured_bytes(&layout, frame)?;
-        let Some(key) = &self.key else { return Err(Rejection::NoKey) };
+        let Some(key) = self.key.as_mut() else { return Err(Rejection::NoKey) };
         let value = received_freshness(&layout, data);
-        if !check_authenticator(&layout, key, data, value) {
+        if !authenticator_matches(&layout, key, data, value) {
             return Err(Rejection::MacFailure);
         }
         let counters = self.counters.sync_counters(value);
