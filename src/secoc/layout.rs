@@ -137,6 +137,18 @@ pub enum LayoutError {
         /// Truncated freshness value bits.
         truncated: u32,
     },
+    /// Profile 3: the frame carries the low bits of the message counter, so the
+    /// message counter must be at least as long as that part.
+    #[error(
+        "the truncated freshness value carries {lower} message counter bits, but the counters leave only {message} \
+         bits of message counter"
+    )]
+    MessageCounterTooShort {
+        /// Message counter bits left by the trip, reset and flag lengths.
+        message: u32,
+        /// Message counter bits in the truncated freshness value.
+        lower: u32,
+    },
     /// A freshness counter needs a layout with a freshness value.
     #[error("a freshness counter needs a freshness value, and the layout has none")]
     SchemeNeedsFreshness,

@@ -14,6 +14,9 @@
 //! single counters and once per reset cycle for profile 3 (see
 //! `reservation`), so a shell that writes at once never makes a frame wait.
 //!
+//! If a write fails, the shell simply does not confirm: the manager keeps
+//! refusing values beyond the durable marks (fail closed) and keeps asking.
+//!
 //! Why not hand the manager a `&mut dyn FreshnessStore` and let it write? That
 //! would put an fsync (milliseconds) inside the engine's per-frame call, make
 //! the engine's timing depend on the disk, and break the sans-IO rule that lets

@@ -190,7 +190,7 @@ fn layout_field(error: &LayoutError) -> &'static str {
         | LayoutError::SchemeNeedsFreshness
         | LayoutError::SchemeHasNoFreshness { .. }
         | LayoutError::CountersDoNotMatchLayout => "freshness_value_bits",
-        LayoutError::TruncatedFreshnessTooLong { .. } => "freshness_bits",
+        LayoutError::TruncatedFreshnessTooLong { .. } | LayoutError::MessageCounterTooShort { .. } => "freshness_bits",
         LayoutError::OutsideFrame { field, .. } => position(*field),
         LayoutError::Overlap { second, .. } => position(*second),
         LayoutError::CountersTooLong { .. } => "trip_counter_bits",

@@ -98,6 +98,12 @@ impl TripResetLayout {
         if reset_flag_bits > reset_bits || reset_flag_bits >= truncated {
             return Err(LayoutError::ResetFlagDoesNotFit { reset_flag: reset_flag_bits, reset: reset_bits, truncated });
         }
+        if truncated - reset_flag_bits > full - used {
+            return Err(LayoutError::MessageCounterTooShort {
+                message: full - used,
+                lower: truncated - reset_flag_bits,
+            });
+        }
         // All below 64 by the checks above.
         let narrow = |v: u32| u8::try_from(v).unwrap_or(u8::MAX);
         Ok(TripResetLayout {
@@ -384,6 +390,12 @@ mod tests {
         assert_eq!(
             TripResetLayout::new(1, 16, 1, 2, &layout),
             Err(LayoutError::ResetFlagDoesNotFit { reset_flag: 2, reset: 1, truncated: 4 })
+        );
+        // The frame cannot carry more message counter bits than the counter has.
+        let wide = SecuredLayout::new(LayoutParams::packed(0x100, 0, 30, 64, 28)).unwrap();
+        assert_eq!(
+            TripResetLayout::new(1, 16, 20, 2, &wide),
+            Err(LayoutError::MessageCounterTooShort { message: 26, lower: 28 })
         );
         // No reset flag at all is allowed: the whole truncated value is message counter.
         let s = TripResetLayout::new(1, 16, 20, 0, &layout).unwrap();
