@@ -12,7 +12,7 @@ use super::outcome::FreshnessFailure;
 
 /// The most wraps of the truncated counter a receiver looks back to tell an
 /// authentic old frame ([`FreshnessFailure::TooOld`]) from a forgery. Bounds
-/// the AES-CMACs spent per rejected frame (see [`Receiver`](super::receiver)).
+/// the AES-CMACs spent per rejected frame (see [`SecOcManager::verify`](super::SecOcManager::verify)).
 pub const STALE_PROBES: u64 = 16;
 
 /// The first candidate full freshness value for a frame carrying the low
