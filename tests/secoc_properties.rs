@@ -259,8 +259,10 @@ proptest! {
             let message = message & counters.max_message();
             let value = counters.compose(period, message);
             prop_assert_eq!(counters.decompose(value), (period, message));
-            prop_assert_eq!((value & mask(layout.freshness().bits())) >> counters.message_lower_bits(),
-                period.reset & mask(counters.reset_flag_bits()), "the reset flag sits above the lower message bits");
+            prop_assert_eq!(value & mask(counters.reset_flag_bits()), period.reset & mask(counters.reset_flag_bits()),
+                "the reset flag is the lowest bits");
+            prop_assert_eq!((value >> counters.reset_flag_bits()) & mask(counters.message_lower_bits()),
+                message & mask(counters.message_lower_bits()), "the lower message bits sit right above it");
             prop_assert_eq!(counters.sync_counters(counters.sync_value(period)), period);
             let _ = counters.decompose(any_value);
         }

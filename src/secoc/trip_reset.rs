@@ -4,16 +4,23 @@
 //! The full freshness value is, from its most significant bit down:
 //!
 //! ```text
-//! trip counter | reset counter | message counter (upper) | reset flag | message counter (lower)
+//! trip counter | reset counter | message counter (upper | lower) | reset flag
 //! ```
 //!
-//! The frame carries the low bits, `reset flag | message counter (lower)` (4
+//! The frame carries the low bits, `message counter (lower) | reset flag` (4
 //! bits in profile 3: 2 + 2). The reset flag is the low bits of the reset
 //! counter. A "FV management master" ECU broadcasts the trip and reset counters
 //! in an authenticated synchronisation message (`TripResetSyncMsg`) whose
 //! freshness value is `trip | reset`, sent whole; the trip counter grows per
 //! trip (ignition cycle), the reset counter per reset cycle, and the message
 //! counter restarts at every new reset counter.
+//!
+//! The order of the low fields is the one of Toyota's production SecOC frames
+//! as reverse-engineered in opendbc (`toyota_secoc_pt.dbc`: `MSG_CNT_LOWER`
+//! above `RESET_FLAG`, then the 28-bit `AUTHENTICATOR`; the synchronisation
+//! message `TRIP_CNT` 16 bits, `RESET_CNT` 20 bits, `AUTHENTICATOR` 28 bits), and
+//! of open FVM implementations; `tests/secoc_real_data.rs` checks our frames
+//! against that DBC with cantools.
 //!
 //! A receiver rebuilds the full value from the last synchronised counters, the
 //! reset flag (which tells whether the sender is one reset cycle ahead of or
@@ -28,8 +35,8 @@
 //! Defaults ([`TripResetLayout::jaspar`]): trip 16 bits, reset 20 bits, reset
 //! flag 2 bits, message counter 26 bits (24 upper + 2 lower), 64 bits in all;
 //! the synchronisation message then carries 36 bits of counters and a 28-bit MAC
-//! in 8 bytes. All lengths are configurable; these defaults are this project's
-//! choice within AUTOSAR's limits (trip <= 24, reset <= 24, message <= 48, flag <= 2 bits).
+//! in 8 bytes, exactly Toyota's. All lengths are configurable within AUTOSAR's
+//! limits (trip <= 24, reset <= 24, message <= 48, flag <= 2 bits).
 //!
 //! Deviations from AUTOSAR, chosen for a firewall: counters never wrap (a counter
 //! at its maximum is exhausted instead of being held or reset), and a
@@ -164,29 +171,23 @@ impl TripResetLayout {
     /// The full freshness value of message `message` under `counters` (bits
     /// beyond each counter's length are dropped; callers check with [`fits`](Self::fits)).
     pub const fn compose(&self, counters: TripReset, message: u64) -> u64 {
-        let lower = self.message_lower_bits as u32;
         let flag = self.reset_flag_bits as u32;
-        let below_upper = lower + flag;
         let below_reset = self.message_bits as u32 + flag;
         let below_trip = below_reset + self.reset_bits as u32;
-        let message = message & low_mask_u64(self.message_bits as u32);
         let trip = (counters.trip & low_mask_u64(self.trip_bits as u32)) << below_trip;
         let reset = (counters.reset & low_mask_u64(self.reset_bits as u32)) << below_reset;
-        let upper = (message >> lower) << below_upper;
-        let reset_flag = (counters.reset & low_mask_u64(flag)) << lower;
-        trip | reset | upper | reset_flag | (message & low_mask_u64(lower))
+        let message = (message & low_mask_u64(self.message_bits as u32)) << flag;
+        trip | reset | message | (counters.reset & low_mask_u64(flag))
     }
 
     /// The counters and the message counter of a full freshness value (the reset flag is implied).
     pub const fn decompose(&self, freshness: u64) -> (TripReset, u64) {
-        let lower = self.message_lower_bits as u32;
         let flag = self.reset_flag_bits as u32;
         let below_reset = self.message_bits as u32 + flag;
         let below_trip = below_reset + self.reset_bits as u32;
         let trip = (freshness >> below_trip) & low_mask_u64(self.trip_bits as u32);
         let reset = (freshness >> below_reset) & low_mask_u64(self.reset_bits as u32);
-        let upper = (freshness >> (lower + flag)) & low_mask_u64(self.message_bits as u32 - lower);
-        let message = (upper << lower) | (freshness & low_mask_u64(lower));
+        let message = (freshness >> flag) & low_mask_u64(self.message_bits as u32);
         (TripReset { trip, reset }, message)
     }
 
@@ -230,8 +231,8 @@ impl TripResetLayout {
     ) -> Result<Reconstructed, ReconstructError> {
         let lower_bits = self.message_lower_bits as u32;
         let flag_bits = self.reset_flag_bits as u32;
-        let received_flag = (truncated >> lower_bits) & low_mask_u64(flag_bits);
-        let received_lower = truncated & low_mask_u64(lower_bits);
+        let received_flag = truncated & low_mask_u64(flag_bits);
+        let received_lower = (truncated >> flag_bits) & low_mask_u64(lower_bits);
         let flag_mask = low_mask_u64(flag_bits);
         // The sender may be on the synchronised reset counter, one cycle ahead
         // (it saw the next synchronisation message first) or one behind.
@@ -320,9 +321,9 @@ mod tests {
         let fv = s.compose(counters, message);
         assert_eq!(fv >> 48, 0xABCD);
         assert_eq!((fv >> 28) & 0xF_FFFF, 0x5_4321);
-        assert_eq!((fv >> 4) & 0xFF_FFFF, 0x12_3456);
-        assert_eq!((fv >> 2) & 0b11, 0b01, "reset flag = low 2 bits of the reset counter");
-        assert_eq!(fv & 0b11, 0b10);
+        assert_eq!((fv >> 4) & 0xFF_FFFF, 0x12_3456, "message counter, upper part");
+        assert_eq!((fv >> 2) & 0b11, 0b10, "message counter, lower part");
+        assert_eq!(fv & 0b11, 0b01, "reset flag = low 2 bits of the reset counter");
         assert_eq!(s.decompose(fv), (counters, message));
         assert_eq!(s.sync_counters(s.sync_value(counters)), counters);
         assert_eq!(s.sync_value(counters), (0xABCD << 20) | 0x5_4321);
@@ -345,7 +346,7 @@ mod tests {
         let s = structure();
         let sync = TripReset { trip: 3, reset: 9 };
         let previous = s.compose(sync, (0b101 << 2) | 0b10);
-        let truncated = |reset: u64, lower: u64| ((reset & 0b11) << 2) | lower;
+        let truncated = |reset: u64, lower: u64| (lower << 2) | (reset & 0b11);
         // Format 1: same counters, lower part grows.
         let r = s.reconstruct(sync, previous, truncated(9, 0b11)).unwrap();
         assert_eq!((r.counters, r.message, r.same_counters), (sync, (0b101 << 2) | 0b11, true));
@@ -372,7 +373,7 @@ mod tests {
         let s = structure();
         let sync = TripReset { trip: 1, reset: 1 };
         let previous = s.compose(sync, s.max_message());
-        assert_eq!(s.reconstruct(sync, previous, 0b01_00), Err(ReconstructError::Exhausted));
+        assert_eq!(s.reconstruct(sync, previous, 0b00_01), Err(ReconstructError::Exhausted));
     }
 
     #[test]

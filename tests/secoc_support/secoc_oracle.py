@@ -36,15 +36,13 @@ def full_freshness(case):
     if "sync" in case:
         s = case["sync"]
         return (s["trip"] << s["reset_bits"]) | s["reset"]
+    # trip | reset | message counter | reset flag (the low bits of the reset counter)
     c = case["counters"]
-    lower = c["lower_bits"]
     flag = c["flag_bits"]
-    message = c["message"]
     value = c["trip"]
     value = (value << c["reset_bits"]) | c["reset"]
-    value = (value << (c["message_bits"] - lower)) | (message >> lower)
+    value = (value << c["message_bits"]) | c["message"]
     value = (value << flag) | (c["reset"] & ((1 << flag) - 1))
-    value = (value << lower) | (message & ((1 << lower) - 1))
     return value
 
 
