@@ -17,7 +17,8 @@
 //! - [`link`]: the authenticated, encrypted Ethernet link (protocol v1) carrying frames over UDP;
 //! - [`keys`]: per-device link keys, SecOC keys and bundle signing keys: file
 //!   format, generation, permission-checked loading, revocation, the key store;
-//! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519).
+//! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519);
+//! - [`secoc`]: AUTOSAR SecOC verification, generation and freshness persistence.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -33,4 +34,5 @@ pub mod link;
 pub mod logs;
 pub mod replay;
 pub mod rules;
+pub mod secoc;
 pub mod time;
