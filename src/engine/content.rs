@@ -27,7 +27,7 @@ pub fn check_integrity(def: &Slot, state: &mut SlotState, now: Timestamp, frame:
         return Err(DropReason::LengthMismatch);
     }
     if let Some(cs) = def.checksum
-        && !cs.algorithm.verify(frame.id(), &data[..codec.size()], cs.byte)
+        && !cs.verify(frame.id(), data)
     {
         return Err(DropReason::Checksum);
     }
@@ -123,11 +123,11 @@ pub fn status_frame(status: &StatusFrame, mode: Mode, cause: u64, dropped: u64, 
         let modulus = if sig.size() >= 64 { u64::MAX } else { 1u64 << sig.size() };
         put(buf, status.counter_signal, counter % modulus);
     }
-    if let Some(cs) = status.checksum {
-        let value = cs.algorithm.compute(codec.id(), buf, cs.byte);
-        if let Some(b) = buf.get_mut(cs.byte) {
-            *b = value;
-        }
+    if let Some(cs) = status.checksum
+        && let Some(value) = cs.compute(codec.id(), buf)
+        && let Some(b) = buf.get_mut(cs.byte)
+    {
+        *b = value;
     }
     let frame = if codec.size() > 8 {
         Frame::fd(codec.id(), buf, FdFlags { brs: true, esi: false })

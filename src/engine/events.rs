@@ -38,6 +38,11 @@ pub enum EventKind {
     Back,
     /// A fault was reported.
     Fault(FaultKind),
+    /// A datagram of the link was dropped (no frame reached the rules).
+    LinkDropped(crate::link::DropReason),
+    /// A datagram authenticated with the key of a device the rules do not
+    /// declare on its port: every frame of it was refused.
+    UnknownDevice,
     /// The mode changed.
     ModeChanged(ModeChange),
     /// Events of a class were held back by the rate limit.
@@ -88,6 +93,7 @@ impl EventKind {
             EventKind::Dropped(reason) => Some(EventClass::Drops(reason.layer())),
             EventKind::UnknownId => Some(EventClass::UnknownIds),
             EventKind::InjectionSuspected => Some(EventClass::Injection),
+            EventKind::LinkDropped(_) | EventKind::UnknownDevice => Some(EventClass::Drops(Layer::Authenticate)),
             _ => None,
         }
     }
@@ -101,6 +107,8 @@ impl EventKind {
             EventKind::Missing => "missing",
             EventKind::Back => "back",
             EventKind::Fault(_) => "fault",
+            EventKind::LinkDropped(_) => "link-dropped",
+            EventKind::UnknownDevice => "unknown-device",
             EventKind::ModeChanged(_) => "mode-changed",
             EventKind::Suppressed { .. } => "suppressed",
         }

@@ -26,6 +26,7 @@
 //!   hostile sources are cut in degraded and isolated modes, essential routes
 //!   are never cut.
 
+pub mod auth;
 pub mod bucket;
 pub mod context;
 pub mod events;
@@ -45,6 +46,7 @@ use std::time::Duration;
 pub use counters::{Counters, PortCounters, RouteCounters};
 
 use self::behaviour::SlotState;
+use self::auth::{Authenticator, KeyReport, Permit};
 use self::bucket::Bucket;
 use self::context::{Inputs, StateValue};
 use self::events::{EventKind, EventQueue, SecurityEvent};
@@ -54,7 +56,8 @@ use self::verdict::{DropReason, Verdict};
 use self::window::SlidingWindow;
 use crate::codec::Decoded;
 use crate::frame::Frame;
-use crate::rules::{CompiledRules, FaultKind, PortId, PortSet, Route, RouteId, SlotId, TriggerId, TriggerKind, Trust};
+use crate::rules::{CompiledRules, DeviceId, FaultKind, PortId, PortSet, Route, RouteId, SlotId, TriggerId, TriggerKind, Trust};
+use crate::secoc::Snapshot;
 use crate::time::Timestamp;
 
 /// How often shells call [`Engine::on_timer`] (in their own time).
@@ -92,6 +95,10 @@ struct State {
     drop_triggers: Vec<TriggerId>,
     /// The current frame's signals, decoded on demand.
     signals: FrameSignals,
+    /// The authenticate layer (SecOC, link keys, device identity).
+    auth: Authenticator,
+    /// Frames of the datagram being decided (capacity for the largest datagram).
+    datagram: Vec<Frame>,
     /// The last signal-check group run on the current frame and its result.
     last_check: Option<(u32, Result<(), DropReason>)>,
     events: EventQueue,
@@ -106,12 +113,48 @@ struct State {
     counters: Counters,
 }
 
+/// What every route of one frame shares.
+#[derive(Clone, Copy)]
+struct RouteContext<'a> {
+    port: &'a crate::rules::Port,
+    slot: Option<&'a crate::rules::Slot>,
+    device: Option<DeviceId>,
+    integrity: Result<(), DropReason>,
+    too_fast: bool,
+}
+
 /// The outcome of one route for one frame.
-type RouteOutcome = Result<PortSet, DropReason>;
+type RouteOutcome = Result<Permit, DropReason>;
+
+/// What became of a datagram of the link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatagramOutcome {
+    /// Authenticated and decrypted: its frames were decided one by one.
+    Opened {
+        /// The device that sealed it (`None`: its key belongs to a device the
+        /// rules do not declare on this port, and every frame was refused).
+        device: Option<DeviceId>,
+        /// How many frames it carried.
+        frames: usize,
+    },
+    /// Dropped silently by the link layer, for this reason.
+    Dropped(crate::link::DropReason),
+}
 
 impl Engine {
-    /// An engine in normal mode at time zero.
+    /// An engine in normal mode at time zero, with no keys and fresh SecOC counters.
     pub fn new(rules: Arc<CompiledRules>) -> Self {
+        match Self::with_freshness(rules, &Snapshot::default()) {
+            Ok(engine) => engine,
+            // The rule compiler refuses every configuration the SecOC manager
+            // would (duplicate ids, counters); an empty snapshot adds nothing.
+            Err(e) => unreachable!("compiled rules with an invalid SecOC configuration: {e}"),
+        }
+    }
+
+    /// An engine whose SecOC counters continue from `freshness` (the marks
+    /// persisted before a restart), so nothing is ever accepted or sent twice.
+    pub fn with_freshness(rules: Arc<CompiledRules>, freshness: &Snapshot) -> Result<Self, crate::secoc::ConfigError> {
         let ports = rules.ports.len();
         let max_signals = rules
             .slots
@@ -141,6 +184,7 @@ impl Engine {
                 TriggerKind::Mia | TriggerKind::Fault { .. } => None,
             })
             .collect();
+        let auth = Authenticator::new(&rules, freshness)?;
         let state = State {
             modes: ModeMachine::new(rules.modes),
             now: Timestamp::ZERO,
@@ -154,6 +198,8 @@ impl Engine {
             flood_triggers,
             drop_triggers,
             signals: FrameSignals::new(max_signals),
+            auth,
+            datagram: Vec::with_capacity(crate::link::MAX_FRAMES_PER_DATAGRAM),
             last_check: None,
             events: EventQueue::new(ports, rules.event_rate),
             transmit: VecDeque::with_capacity(TRANSMIT_CAPACITY),
@@ -163,7 +209,7 @@ impl Engine {
             essential_missing: false,
             counters: Counters::new(&rules),
         };
-        Engine { rules, state }
+        Ok(Engine { rules, state })
     }
 
     /// The rules the engine runs on.
@@ -201,9 +247,75 @@ impl Engine {
         self.state.transmit.pop_front()
     }
 
-    /// Decides on `frame`, received on `port` at `now`.
+    /// Decides on `frame`, received on CAN port `port` at `now`. (A frame on
+    /// an Ethernet port needs its sender: see [`Engine::on_frame_from`] and
+    /// [`Engine::on_datagram`].)
     pub fn on_frame(&mut self, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
-        self.state.on_frame(&self.rules, now, port, frame)
+        self.state.on_frame(&self.rules, now, port, None, frame)
+    }
+
+    /// Decides on `frame`, received on `port` at `now` from `device` (the
+    /// authenticated sender of the datagram that carried it).
+    pub fn on_frame_from(&mut self, now: Timestamp, port: PortId, device: Option<DeviceId>, frame: &Frame) -> Verdict {
+        self.state.on_frame(&self.rules, now, port, device, frame)
+    }
+
+    /// Opens a datagram of the link received on Ethernet port `port` and
+    /// decides on each of its frames, calling `out` with each frame and its
+    /// verdict. A datagram that fails authentication is dropped silently (no
+    /// frame, a counter and a rate-limited event).
+    pub fn on_datagram(
+        &mut self,
+        now: Timestamp,
+        port: PortId,
+        datagram: &[u8],
+        out: &mut dyn FnMut(&Frame, Verdict),
+    ) -> DatagramOutcome {
+        let state = &mut self.state;
+        state.advance(now);
+        let device = match state.auth.open(datagram) {
+            Ok(opened) => {
+                state.datagram.clear();
+                state.datagram.extend_from_slice(opened.frames());
+                self.rules.device_by_name(opened.device())
+            }
+            Err(reason) => {
+                state.event(EventKind::LinkDropped(reason), Some(port), None, None);
+                return DatagramOutcome::Dropped(reason);
+            }
+        };
+        let device = device.filter(|d| self.rules.devices.get(d.0 as usize).is_some_and(|dev| dev.port == port));
+        if device.is_none() {
+            state.event(EventKind::UnknownDevice, Some(port), None, None);
+        }
+        for i in 0..state.datagram.len() {
+            let frame = state.datagram[i];
+            let verdict = state.on_frame(&self.rules, now, port, device, &frame);
+            out(&frame, verdict);
+        }
+        DatagramOutcome::Opened { device, frames: state.datagram.len() }
+    }
+
+    /// Installs the keys the rules need from `store` (SecOC keys by name, link
+    /// keys of the declared devices); call again after a reload of the store.
+    pub fn install_keys(&mut self, store: &dyn crate::keys::KeyStore) -> KeyReport {
+        self.state.auth.install_keys(&self.rules, store)
+    }
+
+    /// SecOC freshness marks to persist before frames beyond the current marks
+    /// are accepted or sent (see [`crate::secoc::SecOcManager`]); `None` when nothing is due.
+    pub fn persist_request(&self) -> Option<Snapshot> {
+        self.state.auth.persist_request()
+    }
+
+    /// The shell has persisted `snapshot`.
+    pub fn confirm_persisted(&mut self, snapshot: &Snapshot) {
+        self.state.auth.confirm_persisted(snapshot);
+    }
+
+    /// The link's drop counters.
+    pub fn link_counters(&self) -> &crate::link::LinkCounters {
+        self.state.auth.link_counters()
     }
 
     /// A fault reported by the shell (bus-off, queue overflow, link down, integrity).
@@ -237,11 +349,12 @@ impl State {
         self.events.push(SecurityEvent { time: self.now, kind, port, id: frame.map(Frame::id), route });
     }
 
-    fn on_frame(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
+    fn on_frame(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, device: Option<DeviceId>, frame: &Frame) -> Verdict {
         let now = self.advance(now);
         self.signals.reset();
         self.last_check = None;
-        let verdict = self.decide(rules, now, port, frame);
+        self.auth.begin_frame();
+        let verdict = self.decide(rules, now, port, device, frame);
         self.counters.record(port, &verdict);
         if let Verdict::Drop { reason, route, .. } = verdict {
             self.event(EventKind::Dropped(reason), Some(port), Some(frame), route);
@@ -255,7 +368,7 @@ impl State {
         verdict
     }
 
-    fn decide(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, frame: &Frame) -> Verdict {
+    fn decide(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, device: Option<DeviceId>, frame: &Frame) -> Verdict {
         let drop = |reason, route| Verdict::Drop { reason, route, port };
         let Some(p) = rules.port(port) else { return drop(DropReason::NoRoute, None) };
         for i in 0..self.flood_triggers.get(port.0 as usize).map_or(0, Vec::len) {
@@ -310,16 +423,18 @@ impl State {
         };
 
         let mut to = PortSet::EMPTY;
-        let mut first: Option<(RouteId, RouteOutcome)> = None;
+        let mut first: Option<(RouteId, Result<(), DropReason>)> = None;
         let mut accepted: Option<RouteId> = None;
+        let slot_def = entry.slot.and_then(|s| rules.slots.get(s.0 as usize));
         let mut evaluate = |state: &mut State, rid: RouteId| {
             let Some(route) = rules.route(rid) else { return };
-            let outcome = state.evaluate_route(rules, now, route, rid, frame, integrity, too_fast);
+            let context = RouteContext { port: p, slot: slot_def, device, integrity, too_fast };
+            let outcome = state.evaluate_route(rules, now, route, rid, frame, &context);
             state.counters.route(rid, outcome.is_ok());
-            if let Ok(ports) = outcome {
-                to = to.union(ports);
+            let outcome = outcome.map(|permit| {
+                to = to.union(permit.to);
                 accepted.get_or_insert(rid);
-            }
+            });
             if first.is_none() {
                 first = Some((rid, outcome));
             }
@@ -334,14 +449,44 @@ impl State {
             }
         }
         match (accepted, first) {
-            (Some(route), _) => Verdict::Forward { to, route },
+            (Some(route), _) => self.forward(rules, slot_def, frame, to, route, port),
             (None, Some((rid, Err(reason)))) => drop(reason, Some(rid)),
             (None, _) => drop(DropReason::NoRoute, None),
         }
     }
 
+    /// The forward verdict, with the frame re-authenticated for destinations
+    /// where its id is SecOC-secured for sending. Those destinations are left
+    /// out when re-signing fails (no key, freshness not yet persisted): the
+    /// gateway never sends them an unauthenticated frame.
+    fn forward(
+        &mut self,
+        rules: &CompiledRules,
+        slot: Option<&crate::rules::Slot>,
+        frame: &Frame,
+        to: PortSet,
+        route: RouteId,
+        port: PortId,
+    ) -> Verdict {
+        let Some(slot) = slot else { return Verdict::Forward { to, route, resigned: None } };
+        let secured_to = to.intersection(slot.resign_to);
+        if secured_to.is_empty() {
+            return Verdict::Forward { to, route, resigned: None };
+        }
+        match self.auth.resign(rules, slot, frame) {
+            Ok(signed) => Verdict::Forward { to, route, resigned: Some((secured_to, signed)) },
+            Err(reason) => {
+                let rest = PortSet(to.0 & !secured_to.0);
+                if rest.is_empty() {
+                    Verdict::Drop { reason, route: Some(route), port }
+                } else {
+                    Verdict::Forward { to: rest, route, resigned: None }
+                }
+            }
+        }
+    }
+
     /// Runs layers 2 (mode cut and kind) to 7 for one route.
-    #[allow(clippy::too_many_arguments)]
     fn evaluate_route(
         &mut self,
         rules: &CompiledRules,
@@ -349,9 +494,9 @@ impl State {
         route: &Route,
         rid: RouteId,
         frame: &Frame,
-        integrity: Result<(), DropReason>,
-        too_fast: bool,
+        context: &RouteContext<'_>,
     ) -> RouteOutcome {
+        let RouteContext { port, slot, device, integrity, too_fast } = *context;
         // 2. Kind and the mode's cut.
         let kind_ok = if frame.is_remote() { route.allow_remote } else { route.allow_data };
         if !kind_ok {
@@ -368,7 +513,8 @@ impl State {
                 _ => DropReason::CutDegraded,
             });
         }
-        // 3. Authenticate: no route can require it yet (SecOC comes with the key store).
+        // 3. Authenticate: the sender's identity, its authorization, SecOC.
+        let proof = self.auth.authorize(rules, port, slot, route, device, frame)?;
 
         // 4. Content.
         if route.lengths & (1u128 << frame.len().min(64)) == 0 {
@@ -424,7 +570,7 @@ impl State {
         if let Some(cell) = self.route_last_forward.get_mut(rid.0 as usize) {
             *cell = Some(now);
         }
-        Ok(to)
+        Ok(Permit::new(to, proof))
     }
 
     /// Timing of a known id: updates its cycle bucket and says whether the id is

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::frame::Frame;
 use crate::rules::{PortId, PortSet, RouteId};
 
 /// The defense layers, in the order a frame meets them.
@@ -104,8 +105,21 @@ drop_reasons! {
     CutDegraded = "cut-degraded", Route;
     /// The route is cut while the gateway is isolated.
     CutIsolated = "cut-isolated", Route;
-    /// The route requires authentication and the frame did not pass it.
+    /// The frame needs a sender identity or an authenticator it does not have
+    /// (a frame on an Ethernet port outside an authenticated datagram, or a
+    /// secured frame too short or of the wrong kind to verify).
     NotAuthenticated = "not-authenticated", Authenticate;
+    /// The device that sealed the datagram may not use this route.
+    DeviceNotAuthorized = "device-not-authorized", Authenticate;
+    /// The SecOC MAC is wrong (forged, or from another id or key).
+    SecocMac = "secoc-mac", Authenticate;
+    /// The SecOC freshness value is not newer than the last accepted one
+    /// (replayed), too old, out of the window, or beyond the persisted marks.
+    SecocFreshness = "secoc-freshness", Authenticate;
+    /// The gateway has no SecOC key for this id.
+    SecocNoKey = "secoc-no-key", Authenticate;
+    /// A profile 3 id before any synchronisation message.
+    SecocSyncMissing = "secoc-sync-missing", Authenticate;
     /// The length differs from the DBC length.
     LengthMismatch = "length-mismatch", Content;
     /// A signal is outside its DBC range or the rule's tighter range.
@@ -160,6 +174,9 @@ pub enum Verdict {
         to: PortSet,
         /// The first route (in rule-file order) that allowed it.
         route: RouteId,
+        /// For the egress ports where the id is SecOC-secured for sending, the
+        /// frame re-authenticated by the gateway (the others get it unchanged).
+        resigned: Option<(PortSet, Frame)>,
     },
     /// Do not forward.
     Drop {

@@ -248,7 +248,7 @@ pub fn render_key_file(key: &KeyFile) -> Zeroizing<String> {
             link.device(),
             link.direction(),
             link.id(),
-            link.suite(),
+            link.suite().as_str(),
             link.device(),
             link.direction()
         ),

@@ -16,49 +16,32 @@ use std::str::FromStr;
 
 use super::error::{KeyError, KeyFileProblem};
 
-/// The 32-bit id of a link key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(u32);
+/// The 32-bit id of a link key: the same type the link protocol carries in
+/// every datagram header, with what key files and key generation add to it.
+pub use crate::link::KeyId;
 
 impl KeyId {
     /// The id as carried in a link header. Every value can be looked up; 0 is
     /// simply never found.
     pub const fn from_u32(value: u32) -> Self {
-        KeyId(value)
-    }
-
-    /// The raw value.
-    pub const fn get(self) -> u32 {
-        self.0
+        KeyId::new(value)
     }
 
     /// True for the reserved id 0.
     pub const fn is_reserved(self) -> bool {
-        self.0 == 0
+        self.get() == 0
     }
 
     /// A random id that is neither reserved nor in `taken` (at most 64 draws).
     pub fn random_unused(taken: &HashSet<KeyId>) -> Result<KeyId, KeyError> {
         const ATTEMPTS: u32 = 64;
         for _ in 0..ATTEMPTS {
-            let id = KeyId(getrandom::u32().map_err(KeyError::Random)?);
+            let id = KeyId::new(getrandom::u32().map_err(KeyError::Random)?);
             if !id.is_reserved() && !taken.contains(&id) {
                 return Ok(id);
             }
         }
         Err(KeyError::KeyIdsExhausted { attempts: ATTEMPTS })
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:08x}", self.0)
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
     }
 }
 
@@ -75,7 +58,7 @@ impl FromStr for KeyId {
         if value == 0 {
             return Err(KeyFileProblem::ReservedKeyId);
         }
-        Ok(KeyId(value))
+        Ok(KeyId::new(value))
     }
 }
 

@@ -19,14 +19,9 @@ use super::error::KeyFileProblem;
 use super::id::{KeyId, KeyName};
 use super::secret::{SecretBytes, to_hex};
 
-/// The AEAD suite of a link key (the link header names it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LinkSuite {
-    /// AES-128-GCM: 16-byte key.
-    Aes128Gcm,
-    /// ChaCha20-Poly1305: 32-byte key.
-    ChaCha20Poly1305,
-}
+/// The AEAD suite of a link key: the link protocol's own type, with the
+/// names key files use.
+pub use crate::link::LinkSuite;
 
 impl LinkSuite {
     /// The name used in key files and on the command line.
@@ -35,20 +30,6 @@ impl LinkSuite {
             LinkSuite::Aes128Gcm => "aes-128-gcm",
             LinkSuite::ChaCha20Poly1305 => "chacha20-poly1305",
         }
-    }
-
-    /// The key length in bytes.
-    pub const fn key_len(self) -> usize {
-        match self {
-            LinkSuite::Aes128Gcm => 16,
-            LinkSuite::ChaCha20Poly1305 => 32,
-        }
-    }
-}
-
-impl fmt::Display for LinkSuite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -64,7 +64,7 @@ impl<W: Write> VerdictSink for VerdictWriter<W> {
         }
         let route_name = |r: crate::rules::RouteId| self.route_names.get(r.0 as usize).map_or("null", String::as_str);
         match o.verdict {
-            Some(Verdict::Forward { to, route }) => {
+            Some(Verdict::Forward { to, route, .. }) => {
                 write!(out, ", \"verdict\": \"forward\", \"route\": {}, \"to\": [", route_name(route))?;
                 for (k, p) in to.iter().enumerate() {
                     if k > 0 {

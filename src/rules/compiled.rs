@@ -46,6 +46,56 @@ pub struct SlotId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateId(pub u32);
 
+/// Index of a device of the Ethernet link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceId(pub u8);
+
+/// The largest number of devices.
+pub const MAX_DEVICES: usize = 64;
+
+/// A set of devices as a bit mask.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DeviceSet(pub u64);
+
+impl DeviceSet {
+    /// True when `device` is in the set.
+    pub const fn contains(self, device: DeviceId) -> bool {
+        self.0 & (1 << device.0) != 0
+    }
+
+    /// Adds `device`.
+    pub fn insert(&mut self, device: DeviceId) {
+        self.0 |= 1 << device.0;
+    }
+}
+
+/// A device on the Ethernet link, known by the name its link keys carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Its name (the `device` of its key files).
+    pub name: String,
+    /// The Ethernet port it talks through.
+    pub port: PortId,
+}
+
+/// An id authenticated with SecOC on one port.
+#[derive(Clone, Debug)]
+pub struct Secured {
+    /// The port.
+    pub port: PortId,
+    /// The id.
+    pub id: CanId,
+    /// The message's name (for reports).
+    pub message: String,
+    /// The SecOC key's name in the key store.
+    pub key: String,
+    /// True when the gateway authenticates frames it sends to the port;
+    /// false when it verifies frames arriving on it.
+    pub send: bool,
+    /// Layout, freshness scheme and acceptance window.
+    pub profile: crate::secoc::SecOcProfile,
+}
+
 /// Index of a mode trigger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TriggerId(pub u32);
@@ -181,6 +231,9 @@ pub struct Port {
     pub route_remote_frames: bool,
     /// Whether unknown ids raise an event.
     pub report_unknown_ids: bool,
+    /// True for Ethernet ports: a frame counts only when it came in an
+    /// authenticated datagram, with the device that sealed it.
+    pub authenticated: bool,
     /// The port's DBC files (indices into [`CompiledRules::dbcs`]).
     pub dbcs: Vec<usize>,
     /// The codecs of the port's DBC messages.
@@ -285,6 +338,11 @@ pub struct Slot {
     pub state_updates: Vec<(SignalIndex, StateId)>,
     /// True when an essential route carries this message (its MIA fires `mia` triggers).
     pub essential: bool,
+    /// The SecOC entry verifying this id on this port (index into [`CompiledRules::secured`]).
+    pub secured: Option<usize>,
+    /// Destinations that get the frame re-authenticated by the gateway (ports
+    /// where the id is secured for sending).
+    pub resign_to: PortSet,
 }
 
 impl Slot {
@@ -299,12 +357,11 @@ impl Slot {
             let value = if c.bits >= 64 { counter } else { counter % (1u64 << c.bits) };
             let _ = signal.encode_raw(crate::codec::RawValue::Unsigned(value), payload);
         }
-        if let Some(cs) = self.checksum {
-            let end = codec.size().min(payload.len());
-            let value = cs.algorithm.compute(self.id, &payload[..end], cs.byte);
-            if let Some(b) = payload.get_mut(cs.byte) {
-                *b = value;
-            }
+        if let Some(cs) = self.checksum
+            && let Some(value) = cs.compute(self.id, payload)
+            && let Some(b) = payload.get_mut(cs.byte)
+        {
+            *b = value;
         }
     }
 }
@@ -325,10 +382,27 @@ pub struct CounterCheck {
 /// A checksum check.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChecksumCheck {
-    /// The byte holding the checksum.
+    /// The byte holding the checksum (from the start of the frame).
     pub byte: usize,
     /// The algorithm.
     pub algorithm: ChecksumAlgorithm,
+    /// The bytes it covers, `start..end` (the checksum byte left out).
+    pub start: usize,
+    /// See `start`.
+    pub end: usize,
+}
+
+impl ChecksumCheck {
+    /// The checksum `payload` should carry.
+    pub fn compute(&self, id: CanId, payload: &[u8]) -> Option<u8> {
+        let covered = payload.get(self.start..self.end)?;
+        Some(self.algorithm.compute(id, covered, self.byte.wrapping_sub(self.start)))
+    }
+
+    /// True when `payload` carries the right checksum.
+    pub fn verify(&self, id: CanId, payload: &[u8]) -> bool {
+        self.compute(id, payload).is_some_and(|c| payload.get(self.byte) == Some(&c))
+    }
 }
 
 /// The expected timing of a cyclic message.
@@ -424,6 +498,8 @@ pub struct Route {
     pub isolated_to: PortSet,
     /// True when `from` is hostile.
     pub from_hostile: bool,
+    /// The devices allowed to use the route (`None`: any device of the port).
+    pub devices: Option<DeviceSet>,
     /// Remote frames allowed.
     pub allow_remote: bool,
     /// Data frames allowed.
@@ -596,6 +672,10 @@ pub struct CompiledRules {
     pub slots: Vec<Slot>,
     /// State variables (index = [`StateId`]).
     pub state: Vec<StateVar>,
+    /// Devices of the Ethernet link (index = [`DeviceId`]).
+    pub devices: Vec<Device>,
+    /// SecOC-secured ids.
+    pub secured: Vec<Secured>,
     /// Triggers in file order (index = [`TriggerId`]).
     pub triggers: Vec<Trigger>,
     /// Mode machine settings.
@@ -623,6 +703,11 @@ impl CompiledRules {
             .position(|p| p.interface.as_deref() == Some(iface))
             .or_else(|| self.ports.iter().position(|p| p.name == iface))
             .map(|i| PortId(i as u8))
+    }
+
+    /// The device called `name`.
+    pub fn device_by_name(&self, name: &str) -> Option<DeviceId> {
+        self.devices.iter().position(|d| d.name == name).map(|i| DeviceId(i as u8))
     }
 
     /// The port with id `id`.

@@ -30,6 +30,12 @@ pub struct RuleFile {
     /// Vehicle state variables by name.
     #[serde(default)]
     pub state: BTreeMap<Spanned<String>, StateSection>,
+    /// Devices on the Ethernet link, by the name their link keys carry.
+    #[serde(default)]
+    pub devices: BTreeMap<Spanned<String>, DeviceSection>,
+    /// Ids authenticated with AUTOSAR SecOC.
+    #[serde(default)]
+    pub secured: Vec<SecuredSection>,
     /// Routes, in file order.
     #[serde(default)]
     pub route: Vec<RouteSection>,
@@ -108,6 +114,31 @@ pub struct RateSection {
     pub burst: Spanned<f64>,
 }
 
+/// `[devices.NAME]`: a device on the Ethernet link.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSection {
+    /// The Ethernet port it talks through.
+    pub port: Spanned<String>,
+}
+
+/// `[[secured]]`: an id authenticated with SecOC on one port.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuredSection {
+    /// The port.
+    pub port: Spanned<String>,
+    /// The message, by DBC name.
+    pub message: Spanned<String>,
+    /// The SecOC key's name in the key store.
+    pub key: Spanned<String>,
+    /// `receive` (default): frames arriving on the port are verified;
+    /// `send`: frames the gateway forwards to the port are authenticated by it.
+    pub direction: Option<Spanned<String>>,
+    /// Profile, DataId, payload, freshness and MAC layout (see `docs/rules.md`).
+    pub layout: Spanned<crate::secoc::LayoutSpec>,
+}
+
 /// `[state.NAME]`: a vehicle state variable decoded from trusted traffic.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +177,9 @@ pub struct RouteSection {
     pub extended: Option<Spanned<bool>>,
     /// Frame kinds allowed: `data` (default), `remote`.
     pub kinds: Option<Vec<Spanned<String>>>,
+    /// For routes from an Ethernet port: the devices allowed to use the route
+    /// (default: every device of the port).
+    pub devices: Option<Vec<Spanned<String>>>,
     /// Never cut by a mode change.
     pub essential: Option<Spanned<bool>>,
     /// `keep` or `cut`: what degraded mode does with this route.
@@ -188,7 +222,7 @@ pub struct CounterSection {
     pub resync_ms: Option<Spanned<f64>>,
 }
 
-/// `checksum = { signal = "X", algorithm = "crc8-j1850" }`
+/// `checksum = { signal = "X", algorithm = "crc8-j1850", bytes = "0..4" }`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChecksumSection {
@@ -196,6 +230,9 @@ pub struct ChecksumSection {
     pub signal: Spanned<String>,
     /// The algorithm name.
     pub algorithm: Spanned<String>,
+    /// The bytes it covers, `"start..end"` from 0 (default: the whole DBC
+    /// length, or the authentic payload of a SecOC-secured message).
+    pub bytes: Option<Spanned<String>>,
 }
 
 /// `cycle = { period_ms = 10, tolerance = 0.5, mia_ms = 100, burst = 4 }`

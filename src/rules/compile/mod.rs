@@ -13,6 +13,7 @@
 //! [`condition`] for `when`), [`tables`] (per-id slots, lookup tables,
 //! overlaps), [`modes`] (triggers, mode settings, status frame).
 
+mod auth;
 mod condition;
 mod modes;
 mod ports;
@@ -122,10 +123,12 @@ impl Compiler {
         let zones = ports::zones(self, files);
         let mut ports = ports::ports(self, files, &zones);
         let state = state::state_vars(self, files, &ports);
-        let routes = routes::routes(self, files, &ports, &state);
+        let devices = auth::devices(self, files, &ports);
+        let secured = auth::secured(self, files, &ports);
+        let routes = routes::routes(self, files, &ports, &state, &devices);
         let triggers = modes::triggers(self, files, &ports);
         let (mode_settings, status) = modes::settings(self, files, &ports);
-        let tables = tables::build(self, files, &mut ports, &routes, &state, &triggers);
+        let tables = tables::build(self, files, &mut ports, &routes, &state, &triggers, &secured);
         let tables = tables?;
         Some(CompiledRules {
             name,
@@ -135,6 +138,8 @@ impl Compiler {
             routes: routes.into_iter().map(|r| r.route).collect(),
             slots: tables.slots,
             state: tables.state,
+            devices,
+            secured,
             triggers: triggers.into_iter().map(|t| t.trigger).collect(),
             modes: mode_settings,
             status,

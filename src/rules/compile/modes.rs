@@ -294,7 +294,7 @@ fn status_frame(
                 c.diags.error(source, &cs.signal.span(), format!("checksum `{}` must be one whole byte", sig.name()));
                 return None;
             }
-            Some(ChecksumCheck { byte: first, algorithm })
+            Some(ChecksumCheck { byte: first, algorithm, start: 0, end: codec.size() })
         }
         None => None,
     };

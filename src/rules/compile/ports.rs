@@ -153,6 +153,7 @@ pub(crate) fn ports(c: &mut Compiler, files: &[ParsedFile], zones: &[Zone]) -> V
                     medium,
                     zone,
                     trust,
+                    authenticated: medium == Medium::Ethernet,
                     interface: p.interface.as_ref().map(|i| i.get_ref().clone()),
                     ingress,
                     route_remote_frames,

@@ -74,6 +74,8 @@ pub(crate) struct RouteBuild<'a> {
     pub matcher: Matcher,
     pub counter: Option<Declared<CounterCheck>>,
     pub checksum: Option<Declared<ChecksumCheck>>,
+    /// True when the rule gave the checksum's byte range itself.
+    pub checksum_range_given: bool,
     pub cycle: Option<Declared<CycleWatch>>,
 }
 
@@ -82,6 +84,7 @@ pub(crate) fn routes<'a>(
     files: &'a [ParsedFile],
     ports: &[PortBuild],
     state: &[StateBuild],
+    devices: &[crate::rules::compiled::Device],
 ) -> Vec<RouteBuild<'a>> {
     let mut seen = BTreeMap::new();
     let mut out = Vec::new();
@@ -91,7 +94,7 @@ pub(crate) fn routes<'a>(
             if !c.check_unique(&mut seen, "route", &f.source, &r.name) {
                 continue;
             }
-            if let Some(built) = route(c, &f.source, r, ports, state, &mut step_cells) {
+            if let Some(built) = route(c, &f.source, r, ports, state, devices, &mut step_cells) {
                 out.push(built);
             }
         }
@@ -131,6 +134,7 @@ fn route<'a>(
     r: &RouteSection,
     ports: &[PortBuild],
     state: &[StateBuild],
+    devices: &[crate::rules::compiled::Device],
     step_cells: &mut usize,
 ) -> Option<RouteBuild<'a>> {
     let name = r.name.get_ref().clone();
@@ -217,6 +221,38 @@ fn route<'a>(
         }
     }
 
+    let devices = match &r.devices {
+        None => None,
+        Some(names) => {
+            if from_port.medium != crate::rules::compiled::Medium::Ethernet {
+                let span = names.first().map(|n| n.span()).unwrap_or_else(|| r.name.span());
+                c.diags.error(source, &span, format!("`devices` needs an Ethernet port; `{}` is a CAN bus", from_port.name)).help =
+                    Some("on CAN, frames carry no sender identity; authenticate them with `[[secured]]`".to_owned());
+                ok = false;
+            }
+            let mut set = crate::rules::compiled::DeviceSet::default();
+            for name in names {
+                match devices.iter().position(|d| &d.name == name.get_ref()) {
+                    Some(i) if devices[i].port == from => set.insert(crate::rules::compiled::DeviceId(i as u8)),
+                    Some(_) => {
+                        c.diags.error(source, &name.span(), format!("device `{}` talks through another port than `{}`", name.get_ref(), from_port.name));
+                        ok = false;
+                    }
+                    None => {
+                        let d = c.diags.error(source, &name.span(), format!("unknown device `{}`", name.get_ref()));
+                        d.help = super::did_you_mean(name.get_ref(), devices.iter().map(|d| d.name.as_str()))
+                            .or_else(|| Some("declare it with `[devices.NAME]`".to_owned()));
+                        ok = false;
+                    }
+                }
+            }
+            if names.is_empty() {
+                c.diags.error(source, &r.name.span(), format!("route `{name}` allows no device, so it is unreachable"));
+                ok = false;
+            }
+            Some(set)
+        }
+    };
     let essential = r.essential.as_ref().is_some_and(|e| *e.get_ref());
     if essential && from_hostile {
         let span = r.essential.as_ref().map(|e| e.span()).unwrap_or_default();
@@ -362,6 +398,7 @@ fn route<'a>(
             from,
             to,
             essential,
+            devices,
             degraded_to,
             isolated_to,
             from_hostile,
@@ -383,6 +420,7 @@ fn route<'a>(
         matcher,
         counter,
         checksum,
+        checksum_range_given: r.checksum.as_ref().is_some_and(|c| c.bytes.is_some()),
         cycle,
     })
 }
@@ -842,7 +880,25 @@ fn checksum(
             .help = Some("bulkhead's checksum algorithms produce one byte".to_owned());
         return None;
     }
-    Some(Declared { check: ChecksumCheck { byte: first, algorithm }, span: cs.signal.span() })
+    let (start, end) = match &cs.bytes {
+        None => (0, codec.size()),
+        Some(bytes) => match parse_byte_range(bytes.get_ref()) {
+            Some((start, end)) if start < end && end <= codec.size() && (start..end).contains(&first) => (start, end),
+            _ => {
+                c.diags
+                    .error(source, &bytes.span(), format!("`{}` is not a byte range of `{}` holding its checksum byte {first}", bytes.get_ref(), codec.name()))
+                    .help = Some(format!("write \"start..end\" with end at most {}", codec.size()));
+                return None;
+            }
+        },
+    };
+    Some(Declared { check: ChecksumCheck { byte: first, algorithm, start, end }, span: cs.signal.span() })
+}
+
+/// `"start..end"` (end exclusive).
+fn parse_byte_range(text: &str) -> Option<(usize, usize)> {
+    let (a, b) = text.split_once("..")?;
+    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
 }
 
 fn cycle(c: &mut Compiler, source: &RuleSource, cy: &CycleSection) -> Option<Declared<CycleWatch>> {

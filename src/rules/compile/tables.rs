@@ -13,7 +13,7 @@ use super::{Compiler, ParsedFile};
 use crate::diagnostic::Diagnostic;
 use crate::frame::{CanId, MAX_STANDARD_ID};
 use crate::rules::compiled::{
-    CycleWatch, IdPattern, LookupEntry, PortId, PortLookup, RouteId, Slot, SlotId, StateId, StateVar, TriggerKind,
+    CycleWatch, PortSet, IdPattern, LookupEntry, PortId, PortLookup, RouteId, Slot, SlotId, StateId, StateVar, TriggerKind,
 };
 
 /// What the tables step produces.
@@ -30,6 +30,7 @@ pub(crate) fn build(
     routes: &[RouteBuild],
     state: &[StateBuild],
     triggers: &[TriggerBuild],
+    secured: &[crate::rules::compiled::Secured],
 ) -> Option<Tables> {
     let mut slots = SlotTable::default();
     // Every message of every port's DBCs has a slot: that is what "known id" means.
@@ -114,6 +115,35 @@ pub(crate) fn build(
         }
     }
 
+    // SecOC: verification on receive, re-signing towards send-secured ports,
+    // and checksums over the authentic payload unless the rule says otherwise.
+    for (i, sec) in secured.iter().enumerate() {
+        if sec.send {
+            for slot in slots.slots.iter_mut() {
+                if slot.id == sec.id && slot.port != sec.port {
+                    slot.resign_to.insert(sec.port);
+                }
+            }
+        } else {
+            let slot = slots.get_or_create(sec.port, sec.id);
+            slots.slots[slot.0 as usize].secured = Some(i);
+        }
+    }
+    for r in routes {
+        if let (Matcher::Exact(id), Some(cs)) = (r.matcher, &r.checksum)
+            && !r.checksum_range_given
+            && let Some(sec) = secured.iter().find(|s| s.id == id && (s.port == r.route.from || s.send))
+            && let Some(slot) = slots.get(r.route.from, id)
+            && let Some(check) = slots.slots[slot.0 as usize].checksum.as_mut()
+        {
+            let payload = sec.profile.layout().payload();
+            if (payload.offset()..payload.end()).contains(&cs.check.byte) {
+                check.start = payload.offset();
+                check.end = payload.end();
+            }
+        }
+    }
+
     // Vehicle state bindings.
     let mut state_vars = Vec::new();
     for (i, s) in state.iter().enumerate() {
@@ -182,6 +212,8 @@ impl SlotTable {
             cycle: None,
             state_updates: Vec::new(),
             essential: false,
+            secured: None,
+            resign_to: PortSet::EMPTY,
         });
         let s = SlotId((self.slots.len() - 1) as u32);
         self.index.insert((port, id), s);
