@@ -106,7 +106,7 @@ fn content_layer() {
 
     // Wrong checksum.
     let mut data = car.payload("infotainment", "BCM_LockCmd", &[("LockRequest", 1.0)]);
-    data[7] ^= 0x55;
+    data[3] ^= 0x55; // the checksum byte (the MAC bytes belong to the body side)
     let bad = Frame::classic(CanId::standard(0x310).unwrap(), &data).unwrap();
     assert_eq!(reason(&car.send("infotainment", &bad)), Some(DropReason::Checksum));
     car.drive(600, 0.0, 0.0);

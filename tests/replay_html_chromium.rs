@@ -122,9 +122,15 @@ fn run_chromium(dir: &Path, name: &str, page: &Path, extra: &[String]) -> Run {
 /// The report of the attack capture, and the page written to `dir`.
 fn report_page(dir_name: &str) -> (PathBuf, ReplayReport, PathBuf) {
     let (dir, capture) = write_capture(dir_name);
-    let report =
-        replay::replay(common::reference_rules(), &[capture], &ReplayOptions::default(), &mut NoSink, &mut |_| {})
-            .expect("replay the capture");
+    let report = replay::replay(
+        common::reference_rules(),
+        &[capture],
+        &ReplayOptions::default(),
+        None,
+        &mut NoSink,
+        &mut |_| {},
+    )
+    .expect("replay the capture");
     let page = dir.join("report.html");
     std::fs::write(&page, replay::html::render(&report)).expect("write the page");
     (dir, report, page)

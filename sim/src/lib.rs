@@ -6,10 +6,12 @@
 //! - [`scenario`]: the scenario file format;
 //! - [`vehicle`]: the physics behind the signals;
 //! - [`traffic`]: every frame in time order, labelled genuine, request or attack;
-//! - [`record`]: the traffic as a candump capture plus a labels file.
+//! - [`record`]: the traffic as a candump capture plus a labels file;
+//! - [`keys`]: a fresh key set for the simulated vehicle.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod keys;
 pub mod record;
 pub mod scenario;
 pub mod traffic;

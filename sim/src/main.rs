@@ -39,7 +39,29 @@ enum Command {
         /// Start time of the capture, in seconds since the Unix epoch.
         #[arg(long, default_value_t = 1_700_000_000)]
         start: u64,
+        /// The key directory (`bulkhead-sim keys DIR`): the ECUs sign their SecOC messages with it.
+        #[arg(long)]
+        keys: PathBuf,
     },
+    /// Generate a fresh key set for the simulated vehicle (SecOC keys, link keys per device).
+    Keys {
+        /// The directory to create (mode 0700); existing key files are never overwritten.
+        dir: PathBuf,
+        /// Rule file naming the keys (default: the embedded reference rules).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+    },
+}
+
+fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Arc<bulkhead::rules::CompiledRules>> {
+    let rules = if paths.is_empty() {
+        bulkhead::rules::reference()
+    } else {
+        bulkhead::rules::load(paths, bulkhead::rules::CompileOptions::default())
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?
+    .0;
+    Ok(Arc::new(rules))
 }
 
 fn main() -> ExitCode {
@@ -54,18 +76,22 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Record { scenario, output, labels, rules, start } => {
-            let rules = if rules.is_empty() {
-                bulkhead::rules::reference()
-            } else {
-                bulkhead::rules::load(&rules, bulkhead::rules::CompileOptions::default())
-            }
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .0;
-            let rules = Arc::new(rules);
+        Command::Keys { dir, rules } => {
+            let rules = load_rules(&rules)?;
+            let written = bulkhead_sim::keys::generate(&rules, &dir)?;
+            eprintln!(
+                "{} key files written to {} (simulation keys: never use them in a car)",
+                written.len(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::Record { scenario, output, labels, rules, start, keys } => {
+            let rules = load_rules(&rules)?;
+            let keys = bulkhead_sim::keys::load(&keys)?;
             let scenario = Scenario::load(&scenario)?;
             let name = scenario.name.clone();
-            let traffic = Traffic::new(Arc::clone(&rules), scenario, Timestamp::from_secs_nanos(start, 0))?;
+            let traffic = Traffic::new(Arc::clone(&rules), scenario, Timestamp::from_secs_nanos(start, 0), &keys)?;
             let log =
                 BufWriter::new(File::create(&output).with_context(|| format!("cannot create {}", output.display()))?);
             let labels = match &labels {

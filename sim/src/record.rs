@@ -2,7 +2,9 @@
 //! CAN tool reads) and a labels file saying which frames were attacks.
 //!
 //! Log lines are `(seconds.micros) IFACE ID#DATA` (or `ID##F` + data for CAN
-//! FD), the interface being the port's `interface` in the rules. The labels
+//! FD), the interface being the port's `interface` in the rules; frames of the
+//! Ethernet link are recorded on a bus named after the device that sent them
+//! (`head-unit`), which `bulkhead replay` maps back to the device. The labels
 //! file has one JSON line per frame that is not a genuine ECU frame:
 //! `{"i": 1234, "label": "flood"}` (`i` counts every frame of the log from 0).
 
@@ -31,6 +33,7 @@ pub struct Recorder<L: Write, T: Write> {
     log: L,
     labels: Option<T>,
     ifaces: Vec<String>,
+    devices: Vec<String>,
     index: u64,
     /// Frames written per label.
     pub counts: std::collections::BTreeMap<Label, u64>,
@@ -41,12 +44,16 @@ impl<L: Write, T: Write> Recorder<L, T> {
     /// port by its interface in `rules` (or its name).
     pub fn new(rules: &CompiledRules, log: L, labels: Option<T>) -> Self {
         let ifaces = rules.ports.iter().map(|p| p.interface.clone().unwrap_or_else(|| p.name.clone())).collect();
-        Recorder { log, labels, ifaces, index: 0, counts: Default::default() }
+        let devices = rules.devices.iter().map(|d| d.name.clone()).collect();
+        Recorder { log, labels, ifaces, devices, index: 0, counts: Default::default() }
     }
 
     /// Writes one frame.
     pub fn record(&mut self, f: &SimFrame) -> io::Result<()> {
-        let iface = self.ifaces.get(f.port.0 as usize).map_or("?", String::as_str);
+        let iface = match f.device {
+            Some(d) => self.devices.get(d.0 as usize).map_or("?", String::as_str),
+            None => self.ifaces.get(f.port.0 as usize).map_or("?", String::as_str),
+        };
         write_candump(&mut self.log, iface, f)?;
         if f.label != Label::Genuine
             && let Some(labels) = &mut self.labels

@@ -121,6 +121,8 @@ pub struct Attack {
     pub signals: std::collections::BTreeMap<String, f64>,
     /// The port it comes from (default: the head unit; `diag` for a rogue tester, `drive` for an implant).
     pub port: Option<String>,
+    /// For `unauthorized-device`: the device whose valid key sends it (default `media-player`).
+    pub device: Option<String>,
 }
 
 /// The attack classes of the threat model.
@@ -145,6 +147,9 @@ pub enum AttackKind {
     RogueEcu,
     /// Frames injected on a trusted bus at ten times their rate (an implant).
     Injection,
+    /// A request sent with the valid key of a device the rules do not allow it
+    /// (the media player asking to unlock the doors).
+    UnauthorizedDevice,
 }
 
 impl AttackKind {
@@ -160,6 +165,7 @@ impl AttackKind {
             AttackKind::OutOfRange => "out-of-range",
             AttackKind::RogueEcu => "rogue-ecu",
             AttackKind::Injection => "injection",
+            AttackKind::UnauthorizedDevice => "unauthorized-device",
         }
     }
 }

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use bulkhead::codec::MessageCodec;
 use bulkhead::frame::{CanId, FdFlags, Frame};
-use bulkhead::rules::{CompiledRules, PortId, Trust};
+use bulkhead::keys::KeyStore;
+use bulkhead::rules::{CompiledRules, DeviceId, Medium, PortId, Trust};
+use bulkhead::secoc::{ManagerConfig, SecOcKey, SecOcManager, SenderConfig, Snapshot};
 use bulkhead::time::Timestamp;
 
 use crate::scenario::{Attack, AttackKind, Scenario};
@@ -56,6 +58,8 @@ pub struct SimFrame {
     pub frame: Frame,
     /// Where it came from.
     pub label: Label,
+    /// For frames of the Ethernet link, the device that sends them.
+    pub device: Option<DeviceId>,
 }
 
 /// Why a scenario cannot run on these rules.
@@ -74,6 +78,12 @@ pub enum TrafficError {
         /// The message.
         message: String,
     },
+    /// The key store lacks a SecOC key an ECU needs.
+    #[error("the key store has no SecOC key `{0}` (an ECU signs with it)")]
+    NoKey(String),
+    /// The SecOC configuration of the ECUs is invalid.
+    #[error("SecOC senders: {0}")]
+    SecOc(String),
     /// A signal value cannot be encoded.
     #[error("{what}: {message}.{signal} = {value}: {error}")]
     BadValue {
@@ -137,6 +147,9 @@ pub struct Traffic {
     counters: HashMap<(PortId, CanId), u64>,
     last_request: Option<(PortId, Frame)>,
     ivi: PortId,
+    head_unit: Option<DeviceId>,
+    /// The ECUs' SecOC senders, one per id secured on a trusted port.
+    secoc: SecOcManager,
 }
 
 const NANOS: f64 = 1e9;
@@ -147,8 +160,15 @@ fn nanos(seconds: f64) -> u64 {
 
 impl Traffic {
     /// The traffic of `scenario` on the ports of `rules`, starting at `start`.
-    pub fn new(rules: Arc<CompiledRules>, scenario: Scenario, start: Timestamp) -> Result<Self, TrafficError> {
+    pub fn new(
+        rules: Arc<CompiledRules>,
+        scenario: Scenario,
+        start: Timestamp,
+        keys: &dyn KeyStore,
+    ) -> Result<Self, TrafficError> {
         let ivi = find_port(&rules, "infotainment")?;
+        let head_unit = rules.device_by_name("head-unit");
+        let secoc = ecu_senders(&rules, keys)?;
         let mut rng = Rng::new(scenario.seed);
         let mut sources = Vec::new();
         let mut queue = BinaryHeap::new();
@@ -195,6 +215,8 @@ impl Traffic {
             counters: HashMap::new(),
             last_request: None,
             ivi,
+            head_unit,
+            secoc,
         };
         traffic.end = nanos(traffic.scenario.duration_s);
         for i in 0..traffic.scenario.request.len() {
@@ -277,8 +299,22 @@ impl Traffic {
         let counter = self.counters.entry((port, codec.id())).or_insert(0);
         let n = *counter;
         *counter += 1;
-        if let Some(slot) = self.slot(port, codec.id()) {
-            slot.protect(&mut data, n);
+        let secured = match self.slot(port, codec.id()) {
+            Some(slot) => {
+                slot.protect(&mut data, n);
+                slot.secured
+            }
+            None => None,
+        };
+        // An ECU of a secured id signs its frames (the gateway verifies them).
+        if let Some(entry) = secured.and_then(|i| self.rules.secured.get(i)) {
+            let range = entry.profile.layout().payload();
+            let signed =
+                data.get(range.offset()..range.end()).and_then(|p| self.secoc.authenticate_next(codec.id(), p).ok());
+            while let Some(snapshot) = self.secoc.persist_request() {
+                self.secoc.confirm_persisted(&snapshot);
+            }
+            return signed;
         }
         make_frame(codec.id(), &data, fd)
     }
@@ -290,7 +326,7 @@ impl Traffic {
     }
 
     fn fd_of(&self, port: PortId, codec: &MessageCodec) -> bool {
-        codec.size() > 8 || self.rules.port(port).is_some_and(|p| p.medium == bulkhead::rules::Medium::CanFd)
+        codec.size() > 8 || self.rules.port(port).is_some_and(|p| p.medium == Medium::CanFd)
     }
 
     fn request(&mut self, i: usize, t: f64) -> Option<SimFrame> {
@@ -307,7 +343,7 @@ impl Traffic {
             }
         }
         self.last_request = Some((self.ivi, frame));
-        Some(SimFrame { time: self.at(t), port: self.ivi, frame, label: Label::Request })
+        Some(SimFrame { time: self.at(t), port: self.ivi, frame, label: Label::Request, device: self.head_unit })
     }
 
     fn at(&self, t: f64) -> Timestamp {
@@ -323,7 +359,7 @@ impl Traffic {
         let values: Vec<(&str, f64)> = a.signals.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         let codec = a.message.as_deref().and_then(|m| self.codec(port, m));
         let frame = match a.kind {
-            AttackKind::Spoof | AttackKind::Dangerous => codec.and_then(|c| {
+            AttackKind::Spoof | AttackKind::Dangerous | AttackKind::UnauthorizedDevice => codec.and_then(|c| {
                 let fd = self.fd_of(port, &c);
                 self.build(port, &c, &values, fd)
             }),
@@ -393,7 +429,12 @@ impl Traffic {
             }
             _ => None,
         };
-        (frame.map(|frame| SimFrame { time: self.at(t), port, frame, label }), next)
+        let device = match a.kind {
+            AttackKind::UnauthorizedDevice => self.rules.device_by_name(a.device.as_deref().unwrap_or("media-player")),
+            _ if port == self.ivi => self.head_unit,
+            _ => None,
+        };
+        (frame.map(|frame| SimFrame { time: self.at(t), port, frame, label, device }), next)
     }
 
     /// The scenario being played.
@@ -407,6 +448,30 @@ impl Traffic {
 fn make_frame(id: CanId, data: &[u8], fd: bool) -> Option<Frame> {
     if fd || data.len() > 8 { Frame::fd(id, data, FdFlags { brs: true, esi: false }) } else { Frame::classic(id, data) }
         .ok()
+}
+
+/// The SecOC senders of the vehicle's ECUs: every id the rules verify on a
+/// trusted port, with the key the rules name.
+fn ecu_senders(rules: &CompiledRules, keys: &dyn KeyStore) -> Result<SecOcManager, TrafficError> {
+    let mut config = ManagerConfig::default();
+    for s in rules.secured.iter().filter(|s| !s.send) {
+        if rules.port(s.port).is_none_or(|p| p.trust != Trust::Trusted) {
+            continue;
+        }
+        let key = keys.secoc_key(&s.key).map(|k| SecOcKey::new(*k.secret().expose()));
+        if key.is_none() {
+            return Err(TrafficError::NoKey(s.key.clone()));
+        }
+        let fd = (s.profile.layout().frame_len() > 8 || rules.port(s.port).is_some_and(|p| p.medium == Medium::CanFd))
+            .then_some(FdFlags { brs: true, esi: false });
+        config.senders.push(SenderConfig { id: s.id, profile: s.profile, key, fd });
+    }
+    let mut m = SecOcManager::new(config, &Snapshot::default()).map_err(|e| TrafficError::SecOc(e.to_string()))?;
+    // The simulated ECUs keep their counters in memory: every reservation is "durable".
+    while let Some(snapshot) = m.persist_request() {
+        m.confirm_persisted(&snapshot);
+    }
+    Ok(m)
 }
 
 fn find_port(rules: &CompiledRules, name: &str) -> Result<PortId, TrafficError> {
@@ -440,7 +505,7 @@ impl Iterator for Traffic {
                     self.queue.push(Reverse((next, self.seq, index)));
                     self.seq += 1;
                     if let Some(frame) = frame {
-                        return Some(SimFrame { time: self.at(t), port, frame, label: Label::Genuine });
+                        return Some(SimFrame { time: self.at(t), port, frame, label: Label::Genuine, device: None });
                     }
                 }
                 Source::Request(i) => {

@@ -19,13 +19,29 @@ struct Run {
     mode_changes: Vec<(Mode, Mode)>,
 }
 
+/// A fresh key set for the reference rules, in a temporary directory.
+fn keys(rules: &bulkhead::rules::CompiledRules) -> (tempfile::TempDir, bulkhead::keys::FileKeyStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = dir.path().join("keys");
+    bulkhead_sim::keys::generate(rules, &keys).expect("keys");
+    let store = bulkhead_sim::keys::load(&keys).expect("load keys");
+    (dir, store)
+}
+
 fn run(scenario: &str) -> Run {
     let rules = Arc::new(bulkhead::rules::reference().expect("reference rules").0);
+    let (_dir, store) = keys(&rules);
+    run_with(scenario, rules, &store)
+}
+
+fn run_with(scenario: &str, rules: Arc<bulkhead::rules::CompiledRules>, store: &bulkhead::keys::FileKeyStore) -> Run {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(scenario);
     let scenario = Scenario::load(&path).expect("scenario");
     let start = Timestamp::from_secs_nanos(1_700_000_000, 0);
-    let traffic = Traffic::new(Arc::clone(&rules), scenario, start).expect("traffic");
+    let traffic = Traffic::new(Arc::clone(&rules), scenario, start, store).expect("traffic");
     let mut engine = Engine::new(rules);
+    let report = engine.install_keys(store);
+    assert!(report.missing_secoc.is_empty(), "{report:?}");
     let mut next_tick = start;
     let mut frames = Vec::new();
     let mut mode_changes = Vec::new();
@@ -35,7 +51,10 @@ fn run(scenario: &str) -> Run {
             next_tick = next_tick.saturating_add(TIMER_TICK);
         }
         let before = engine.mode();
-        let v = engine.on_frame(f.time, f.port, &f.frame);
+        let v = engine.on_frame_from(f.time, f.port, f.device, &f.frame);
+        while let Some(snapshot) = engine.persist_request() {
+            engine.confirm_persisted(&snapshot);
+        }
         let after = engine.mode();
         if before != after {
             mode_changes.push((before, after));
@@ -73,6 +92,7 @@ fn every_attack_is_refused_by_its_layer() {
     one(AttackKind::Replay, DropReason::Counter);
     one(AttackKind::ForgedChecksum, DropReason::Checksum);
     one(AttackKind::OutOfRange, DropReason::SignalOutOfRange);
+    one(AttackKind::UnauthorizedDevice, DropReason::DeviceNotAuthorized);
     let dangerous = reasons_of(&run, Label::Attack(AttackKind::Dangerous));
     assert_eq!(dangerous, BTreeMap::from([(Some(DropReason::ConditionFalse), 2)]), "unlock and trunk at speed");
     let rogue = reasons_of(&run, Label::Attack(AttackKind::RogueEcu));
@@ -140,8 +160,11 @@ fn legitimate_traffic_gets_through() {
 
 #[test]
 fn the_simulation_is_deterministic() {
-    let a = run("drive.toml");
-    let b = run("drive.toml");
+    // Given its keys (generated at random for each vehicle), a scenario always plays the same.
+    let rules = Arc::new(bulkhead::rules::reference().expect("reference rules").0);
+    let (_dir, store) = keys(&rules);
+    let a = run_with("drive.toml", Arc::clone(&rules), &store);
+    let b = run_with("drive.toml", rules, &store);
     assert_eq!(a.frames.len(), b.frames.len());
     assert!(a.frames.iter().zip(&b.frames).all(|(x, y)| x == y));
 }

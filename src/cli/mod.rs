@@ -4,6 +4,7 @@
 mod check;
 mod dbc;
 mod decode;
+mod keys;
 mod output;
 mod replay;
 
@@ -31,6 +32,10 @@ enum Command {
     Check(check::Args),
     /// Feed captures through the engine with their own timestamps and report verdicts.
     Replay(replay::Args),
+    /// Create a key: a device's link key, a SecOC key, or a bundle signing key pair.
+    Keygen(keys::KeygenArgs),
+    /// Sign rule files and their DBC files into a bundle.
+    Sign(keys::SignArgs),
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -41,6 +46,8 @@ pub fn main() -> ExitCode {
         Command::Dbc(a) => dbc::run(a),
         Command::Check(a) => check::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Keygen(a) => keys::keygen(a),
+        Command::Sign(a) => keys::sign(a),
     };
     match result {
         Ok(code) => code,

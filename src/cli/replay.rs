@@ -30,6 +30,14 @@ pub struct Args {
     /// Map a capture bus to a port: `--port can0=drive` (repeatable).
     #[arg(long = "port", value_name = "BUS=PORT")]
     ports: Vec<String>,
+    /// Frames of a capture bus come from this device of the link: `--device ivi=head-unit`
+    /// (a bus named like a device of the rules needs none).
+    #[arg(long = "device", value_name = "BUS=DEVICE")]
+    devices: Vec<String>,
+    /// Key directory: verify SecOC frames (and re-sign) with these keys. Without it,
+    /// secured ids fail with `secoc-no-key`.
+    #[arg(long, value_name = "DIR")]
+    keys: Option<PathBuf>,
     /// Capture format, when detection guesses wrong.
     #[arg(long = "log-format", value_name = "FORMAT", value_parser = log_format)]
     log_format: Option<LogFormat>,
@@ -65,7 +73,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("rules: {} warning(s) (run `bulkhead check` to see them)", warnings.len());
     }
     let rules = Arc::new(rules);
-    let options = ReplayOptions { ports: args.ports.clone(), lenient: args.lenient, format: args.log_format };
+    let options = ReplayOptions {
+        ports: args.ports.clone(),
+        devices: args.devices.clone(),
+        lenient: args.lenient,
+        format: args.log_format,
+    };
+    let keys = match &args.keys {
+        Some(dir) => Some(super::keys::load_store(dir)?),
+        None => None,
+    };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
@@ -87,7 +104,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(w) => w,
         None => &mut NoSink,
     };
-    let report = replay::replay(Arc::clone(&rules), &args.logs, &options, sink, &mut progress)?;
+    let keys_ref = keys.as_ref().map(|k| k as &dyn bulkhead::keys::KeyStore);
+    let report = replay::replay(Arc::clone(&rules), &args.logs, &options, keys_ref, sink, &mut progress)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

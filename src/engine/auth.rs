@@ -29,7 +29,10 @@ use crate::frame::Frame;
 use crate::keys::{Direction, KeyStore};
 use crate::link::{self, LinkKeys, LinkReceiver, MemoryKeys};
 use crate::rules::{CompiledRules, DeviceId, Port, Route, Slot};
-use crate::secoc::{ConfigError, KeySlot, ManagerConfig, ReceiverConfig, Rejection, SecOcKey, SecOcManager, SenderConfig, Snapshot, Verified};
+use crate::secoc::{
+    ConfigError, KeySlot, ManagerConfig, ReceiverConfig, Rejection, SecOcKey, SecOcManager, SenderConfig, Snapshot,
+    Verified,
+};
 
 use super::verdict::DropReason;
 
@@ -140,7 +143,8 @@ impl Authenticator {
         frame: &Frame,
     ) -> Result<AuthProof, DropReason> {
         if port.authenticated {
-            let Some(d) = device.filter(|d| rules.devices.get(d.0 as usize).is_some_and(|dev| dev.port == route.from)) else {
+            let Some(d) = device.filter(|d| rules.devices.get(d.0 as usize).is_some_and(|dev| dev.port == route.from))
+            else {
                 return Err(DropReason::NotAuthenticated);
             };
             if route.devices.is_some_and(|set| !set.contains(d)) {
@@ -209,6 +213,14 @@ impl Authenticator {
                 continue;
             }
             if info.revoked {
+                // The store wiped the secret; a placeholder that never decrypts
+                // anything marks the id so datagrams are dropped as revoked.
+                let placeholder = vec![0u8; info.suite.key_len()];
+                if let Ok(key) = link::LinkKey::new(info.suite, &placeholder, info.device.as_str())
+                    && keys.insert(info.id, key).is_ok()
+                {
+                    keys.revoke(info.id);
+                }
                 report.revoked += 1;
                 continue;
             }

@@ -45,8 +45,8 @@ use std::time::Duration;
 
 pub use counters::{Counters, PortCounters, RouteCounters};
 
-use self::behaviour::SlotState;
 use self::auth::{Authenticator, KeyReport, Permit};
+use self::behaviour::SlotState;
 use self::bucket::Bucket;
 use self::context::{Inputs, StateValue};
 use self::events::{EventKind, EventQueue, SecurityEvent};
@@ -56,7 +56,9 @@ use self::verdict::{DropReason, Verdict};
 use self::window::SlidingWindow;
 use crate::codec::Decoded;
 use crate::frame::Frame;
-use crate::rules::{CompiledRules, DeviceId, FaultKind, PortId, PortSet, Route, RouteId, SlotId, TriggerId, TriggerKind, Trust};
+use crate::rules::{
+    CompiledRules, DeviceId, FaultKind, PortId, PortSet, Route, RouteId, SlotId, TriggerId, TriggerKind, Trust,
+};
 use crate::secoc::Snapshot;
 use crate::time::Timestamp;
 
@@ -349,7 +351,14 @@ impl State {
         self.events.push(SecurityEvent { time: self.now, kind, port, id: frame.map(Frame::id), route });
     }
 
-    fn on_frame(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, device: Option<DeviceId>, frame: &Frame) -> Verdict {
+    fn on_frame(
+        &mut self,
+        rules: &CompiledRules,
+        now: Timestamp,
+        port: PortId,
+        device: Option<DeviceId>,
+        frame: &Frame,
+    ) -> Verdict {
         let now = self.advance(now);
         self.signals.reset();
         self.last_check = None;
@@ -368,7 +377,14 @@ impl State {
         verdict
     }
 
-    fn decide(&mut self, rules: &CompiledRules, now: Timestamp, port: PortId, device: Option<DeviceId>, frame: &Frame) -> Verdict {
+    fn decide(
+        &mut self,
+        rules: &CompiledRules,
+        now: Timestamp,
+        port: PortId,
+        device: Option<DeviceId>,
+        frame: &Frame,
+    ) -> Verdict {
         let drop = |reason, route| Verdict::Drop { reason, route, port };
         let Some(p) = rules.port(port) else { return drop(DropReason::NoRoute, None) };
         for i in 0..self.flood_triggers.get(port.0 as usize).map_or(0, Vec::len) {

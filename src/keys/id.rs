@@ -125,7 +125,7 @@ mod tests {
     fn key_id_text_form() {
         let id: KeyId = "0x5F1c2a9e".parse().expect("valid id");
         assert_eq!(id.get(), 0x5f1c_2a9e);
-        assert_eq!(id.to_string(), "0x5f1c2a9e");
+        assert_eq!(id.to_string(), "0x5F1C2A9E");
         assert_eq!(KeyId::from_u32(1).to_string(), "0x00000001");
         for bad in ["5f1c2a9e", "0x5f1c2a9", "0x5f1c2a9e0", "0x5f1c2a9g", "0x", "", "0x+f1c2a9e", " 0x5f1c2a9e"] {
             assert_eq!(bad.parse::<KeyId>(), Err(KeyFileProblem::BadKeyId), "{bad:?}");

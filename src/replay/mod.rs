@@ -26,7 +26,7 @@ use crate::engine::verdict::Verdict;
 use crate::engine::{Engine, TIMER_TICK};
 use crate::frame::Frame;
 use crate::logs::{self, FrameReader, LogError, LogFormat, ReadOptions};
-use crate::rules::{CompiledRules, PortId};
+use crate::rules::{CompiledRules, DeviceId, PortId};
 use crate::time::Timestamp;
 
 /// Gaps in log time longer than this many ticks are jumped over with a
@@ -57,8 +57,18 @@ pub enum ReplayError {
         /// The ports the rules have.
         known: String,
     },
+    /// A `--device` mapping names a device the rules do not declare.
+    #[error("--device {bus}={device}: the rules declare no device `{device}` (devices: {known})")]
+    UnknownDevice {
+        /// The log bus name.
+        bus: String,
+        /// The device name given.
+        device: String,
+        /// The devices the rules declare.
+        known: String,
+    },
     /// A `--port` argument is not `BUS=PORT`.
-    #[error("--port {0}: expected BUS=PORT, for example can0=drive")]
+    #[error("{0}: expected BUS=NAME, for example --port can0=drive or --device ivi=head-unit")]
     BadMapping(String),
     /// Writing the verdicts failed.
     #[error("writing verdicts: {0}")]
@@ -101,8 +111,12 @@ impl VerdictSink for NoSink {
 #[derive(Clone, Debug, Default)]
 pub struct ReplayOptions {
     /// `BUS=PORT` mappings; buses not listed map to the port whose `interface`
-    /// or name equals the bus name.
+    /// or name equals the bus name, or to the port of the device named like
+    /// the bus.
     pub ports: Vec<String>,
+    /// `BUS=DEVICE` mappings: frames of BUS come from DEVICE over the link
+    /// (a bus named like a declared device needs none).
+    pub devices: Vec<String>,
     /// Skip malformed lines instead of stopping.
     pub lenient: bool,
     /// Force a capture format instead of detecting it.
@@ -113,6 +127,7 @@ pub struct ReplayOptions {
 pub struct Replayer {
     engine: Engine,
     mappings: Vec<(String, PortId)>,
+    device_mappings: Vec<(String, DeviceId)>,
     next_tick: Option<Timestamp>,
     index: u64,
     report: ReportBuilder,
@@ -134,17 +149,41 @@ impl Replayer {
             };
             mappings.push((bus.to_owned(), pid));
         }
+        let mut device_mappings = Vec::new();
+        for m in &options.devices {
+            let Some((bus, device)) = m.split_once('=') else { return Err(ReplayError::BadMapping(m.clone())) };
+            let Some(did) = rules.device_by_name(device) else {
+                let known: Vec<&str> = rules.devices.iter().map(|d| d.name.as_str()).collect();
+                return Err(ReplayError::UnknownDevice {
+                    bus: bus.to_owned(),
+                    device: device.to_owned(),
+                    known: known.join(", "),
+                });
+            };
+            device_mappings.push((bus.to_owned(), did));
+        }
         let report = ReportBuilder::new(Arc::clone(&rules));
-        Ok(Replayer { engine: Engine::new(rules), mappings, next_tick: None, index: 0, report })
+        Ok(Replayer { engine: Engine::new(rules), mappings, device_mappings, next_tick: None, index: 0, report })
     }
 
-    /// The port a bus name maps to.
-    fn port_of(&self, bus: &str) -> Option<PortId> {
-        self.mappings
+    /// The port a bus name maps to, and the device its frames come from.
+    fn port_of(&self, bus: &str) -> (Option<PortId>, Option<DeviceId>) {
+        let rules = self.engine.rules();
+        let device =
+            self.device_mappings.iter().find(|(b, _)| b == bus).map(|(_, d)| *d).or_else(|| rules.device_by_name(bus));
+        let port = self
+            .mappings
             .iter()
             .find(|(b, _)| b == bus)
             .map(|(_, p)| *p)
-            .or_else(|| self.engine.rules().port_for_interface(bus))
+            .or_else(|| rules.port_for_interface(bus))
+            .or_else(|| device.and_then(|d| rules.devices.get(d.0 as usize)).map(|d| d.port));
+        (port, device)
+    }
+
+    /// The engine, to install keys or restore state before replaying.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
     }
 
     /// Replays one capture file, calling `progress` now and then with the
@@ -168,8 +207,8 @@ impl Replayer {
         sink: &mut dyn VerdictSink,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), ReplayError> {
-        // Bus ids of this reader to ports, filled as new buses appear.
-        let mut bus_ports: Vec<Option<Option<PortId>>> = Vec::new();
+        // Bus ids of this reader to ports (and devices), filled as new buses appear.
+        let mut bus_ports: Vec<Option<(Option<PortId>, Option<DeviceId>)>> = Vec::new();
         let mut in_file = 0u64;
         while let Some(record) = reader.next() {
             let record = record?;
@@ -180,7 +219,7 @@ impl Replayer {
             if bus_ports.len() <= slot {
                 bus_ports.resize(slot + 1, None);
             }
-            let port = match bus_ports[slot] {
+            let (port, device) = match bus_ports[slot] {
                 Some(p) => p,
                 None => {
                     let p = self.port_of(reader.buses().name(record.bus));
@@ -189,7 +228,7 @@ impl Replayer {
                 }
             };
             self.run_timers(time);
-            let verdict = port.map(|p| self.engine.on_frame(time, p, &record.frame));
+            let verdict = port.map(|p| self.engine.on_frame_from(time, p, device, &record.frame));
             self.drain();
             let bus = reader.buses().name(record.bus);
             let outcome = FrameOutcome { index: self.index, time, bus, port, frame: &record.frame, verdict };
@@ -238,6 +277,10 @@ impl Replayer {
     }
 
     fn drain(&mut self) {
+        // Replay keeps SecOC freshness in memory: every reservation is "durable".
+        while let Some(snapshot) = self.engine.persist_request() {
+            self.engine.confirm_persisted(&snapshot);
+        }
         while let Some(event) = self.engine.poll_event() {
             self.report.event(&event);
         }
@@ -259,15 +302,20 @@ impl Replayer {
     }
 }
 
-/// Replays `logs` through fresh engine state for `rules`.
+/// Replays `logs` through fresh engine state for `rules`, with the keys of
+/// `keys` installed (without keys, SecOC-secured ids fail with `secoc-no-key`).
 pub fn replay(
     rules: Arc<CompiledRules>,
     logs: &[PathBuf],
     options: &ReplayOptions,
+    keys: Option<&dyn crate::keys::KeyStore>,
     sink: &mut dyn VerdictSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ReplayReport, ReplayError> {
     let mut replayer = Replayer::new(rules, options)?;
+    if let Some(keys) = keys {
+        replayer.engine.install_keys(keys);
+    }
     for path in logs {
         replayer.replay_file(path, options, sink, progress)?;
     }

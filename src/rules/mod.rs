@@ -99,6 +99,27 @@ pub fn reference() -> Result<(CompiledRules, Vec<Diagnostic>), RulesError> {
     finish(compile_sources(vec![source], options))
 }
 
+/// Compiles the rules of a verified bundle: its rule files, with the DBC
+/// files they name served from the bundle (never from the disk).
+pub fn from_bundle(
+    bundle: &crate::bundle::VerifiedBundle,
+    options: CompileOptions,
+) -> Result<(CompiledRules, Vec<Diagnostic>), RulesError> {
+    let mut options = options;
+    for file in bundle.files() {
+        options.virtual_files.push((normalize(Path::new(file.path().as_str())), Arc::from(file.bytes())));
+    }
+    let sources = bundle
+        .rule_files()
+        .map(|f| {
+            let path = Path::new(f.path().as_str());
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            source::RuleSource::new(f.path().as_str(), &dir, crate::diagnostic::decode_lossy(f.bytes()))
+        })
+        .collect();
+    finish(compile_sources(sources, options))
+}
+
 /// `a/b/../c` to `a/c`, without touching the file system.
 pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;

@@ -14,6 +14,21 @@ use bulkhead::frame::{FdFlags, Frame};
 use bulkhead::rules::{CompiledRules, PortId};
 use bulkhead::time::Timestamp;
 
+/// Fixed keys for tests: the SecOC keys the reference rules name (their bytes
+/// derived from the name, so every test and the simulator agree).
+pub fn test_keys() -> bulkhead::keys::MemoryKeyStore {
+    use bulkhead::keys::{KeyName, MemoryKeyStore, SecocKey, SecretBytes};
+    let mut store = MemoryKeyStore::new();
+    for name in ["drive-das", "drive-di", "body-gateway"] {
+        let mut bytes = [0u8; 16];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = name.as_bytes()[i % name.len()].wrapping_mul(i as u8 + 1);
+        }
+        store.insert_secoc(SecocKey::new(KeyName::new(name).expect("name"), SecretBytes::new(bytes))).expect("key");
+    }
+    store
+}
+
 /// The reference rules, compiled once per test.
 pub fn reference_rules() -> Arc<CompiledRules> {
     let (rules, diagnostics) = bulkhead::rules::reference().unwrap_or_else(|e| panic!("reference rules: {e}"));
@@ -35,8 +50,11 @@ pub struct Car {
 impl Car {
     pub fn new() -> Self {
         let rules = reference_rules();
+        let mut engine = Engine::new(Arc::clone(&rules));
+        let report = engine.install_keys(&test_keys());
+        assert!(report.missing_secoc.is_empty(), "{report:?}");
         Car {
-            engine: Engine::new(Arc::clone(&rules)),
+            engine,
             rules,
             now: Timestamp::from_millis(1_000),
             next_tick: Timestamp::ZERO,
@@ -66,6 +84,10 @@ impl Car {
     }
 
     fn drain(&mut self) {
+        // A durable store that writes at once.
+        while let Some(snapshot) = self.engine.persist_request() {
+            self.engine.confirm_persisted(&snapshot);
+        }
         while let Some(e) = self.engine.poll_event() {
             self.events.push(e);
         }
@@ -108,11 +130,19 @@ impl Car {
         }
     }
 
-    /// Sends a frame on `port` at the current time.
+    /// Sends a frame on `port` at the current time (from the head unit on
+    /// the Ethernet port).
     pub fn send(&mut self, port: &str, frame: &Frame) -> Verdict {
+        let device = if port == "infotainment" { Some("head-unit") } else { None };
+        self.send_as(device, port, frame)
+    }
+
+    /// Sends a frame on `port` from `device` (`None`: no authenticated sender).
+    pub fn send_as(&mut self, device: Option<&str>, port: &str, frame: &Frame) -> Verdict {
         let pid = self.port(port);
+        let device = device.map(|d| self.rules.device_by_name(d).unwrap_or_else(|| panic!("no device {d}")));
         self.run_timers(self.now);
-        let v = self.engine.on_frame(self.now, pid, frame);
+        let v = self.engine.on_frame_from(self.now, pid, device, frame);
         self.drain();
         v
     }

@@ -29,8 +29,15 @@ pub(crate) fn devices(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuild
             let Some(port) = find_port(c, ports, &f.source, &d.port) else { continue };
             if ports[port.0 as usize].port.medium != Medium::Ethernet {
                 c.diags
-                    .error(&f.source, &d.port.span(), format!("device `{}` must talk through an Ethernet port", name.get_ref()))
-                    .help = Some(format!("port `{}` is a CAN bus; devices are the senders of the authenticated link", d.port.get_ref()));
+                    .error(
+                        &f.source,
+                        &d.port.span(),
+                        format!("device `{}` must talk through an Ethernet port", name.get_ref()),
+                    )
+                    .help = Some(format!(
+                    "port `{}` is a CAN bus; devices are the senders of the authenticated link",
+                    d.port.get_ref()
+                ));
                 continue;
             }
             out.push(Device { name: name.get_ref().clone(), port });
@@ -72,14 +79,21 @@ pub(crate) fn secured(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuild
                 }
             };
             if s.key.get_ref().trim().is_empty() {
-                c.diags.error(source, &s.key.span(), "the SecOC key needs a name (the key itself lives in the key store)");
+                c.diags.error(
+                    source,
+                    &s.key.span(),
+                    "the SecOC key needs a name (the key itself lives in the key store)",
+                );
                 continue;
             }
             let profile = match s.layout.get_ref().build() {
                 Ok(p) => p,
                 Err(e) => {
                     let at = field_offset(source, &s.layout.span(), e.field());
-                    c.diags.push(Diagnostic::error(source.location(at), format!("SecOC layout of `{}`: {e}", codec.name())));
+                    c.diags.push(Diagnostic::error(
+                        source.location(at),
+                        format!("SecOC layout of `{}`: {e}", codec.name()),
+                    ));
                     continue;
                 }
             };
@@ -102,7 +116,10 @@ pub(crate) fn secured(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBuild
                 let why = if other.port == port {
                     "twice on this port".to_owned()
                 } else {
-                    format!("for receiving on port `{}` too (an id is verified on one port)", ports[other.port.0 as usize].port.name)
+                    format!(
+                        "for receiving on port `{}` too (an id is verified on one port)",
+                        ports[other.port.0 as usize].port.name
+                    )
                 };
                 c.diags.error(source, &s.message.span(), format!("`{}` is secured {why}", codec.name()));
                 continue;

@@ -226,7 +226,13 @@ fn route<'a>(
         Some(names) => {
             if from_port.medium != crate::rules::compiled::Medium::Ethernet {
                 let span = names.first().map(|n| n.span()).unwrap_or_else(|| r.name.span());
-                c.diags.error(source, &span, format!("`devices` needs an Ethernet port; `{}` is a CAN bus", from_port.name)).help =
+                c.diags
+                    .error(
+                        source,
+                        &span,
+                        format!("`devices` needs an Ethernet port; `{}` is a CAN bus", from_port.name),
+                    )
+                    .help =
                     Some("on CAN, frames carry no sender identity; authenticate them with `[[secured]]`".to_owned());
                 ok = false;
             }
@@ -235,7 +241,11 @@ fn route<'a>(
                 match devices.iter().position(|d| &d.name == name.get_ref()) {
                     Some(i) if devices[i].port == from => set.insert(crate::rules::compiled::DeviceId(i as u8)),
                     Some(_) => {
-                        c.diags.error(source, &name.span(), format!("device `{}` talks through another port than `{}`", name.get_ref(), from_port.name));
+                        c.diags.error(
+                            source,
+                            &name.span(),
+                            format!("device `{}` talks through another port than `{}`", name.get_ref(), from_port.name),
+                        );
                         ok = false;
                     }
                     None => {
@@ -886,7 +896,15 @@ fn checksum(
             Some((start, end)) if start < end && end <= codec.size() && (start..end).contains(&first) => (start, end),
             _ => {
                 c.diags
-                    .error(source, &bytes.span(), format!("`{}` is not a byte range of `{}` holding its checksum byte {first}", bytes.get_ref(), codec.name()))
+                    .error(
+                        source,
+                        &bytes.span(),
+                        format!(
+                            "`{}` is not a byte range of `{}` holding its checksum byte {first}",
+                            bytes.get_ref(),
+                            codec.name()
+                        ),
+                    )
                     .help = Some(format!("write \"start..end\" with end at most {}", codec.size()));
                 return None;
             }

@@ -13,7 +13,8 @@ use super::{Compiler, ParsedFile};
 use crate::diagnostic::Diagnostic;
 use crate::frame::{CanId, MAX_STANDARD_ID};
 use crate::rules::compiled::{
-    CycleWatch, PortSet, IdPattern, LookupEntry, PortId, PortLookup, RouteId, Slot, SlotId, StateId, StateVar, TriggerKind,
+    CycleWatch, IdPattern, LookupEntry, PortId, PortLookup, PortSet, RouteId, Slot, SlotId, StateId, StateVar,
+    TriggerKind,
 };
 
 /// What the tables step produces.
