@@ -376,3 +376,46 @@ fn verdicts_are_deterministic() {
     assert_eq!(ea, eb);
     assert!(a.iter().any(Verdict::is_forward) && a.iter().any(|v| !v.is_forward()));
 }
+
+/// Rules over one in-memory DBC file (`dbc/t.dbc`) on one trusted port `bus`.
+fn rules_over(dbc: &str, routes: &str) -> std::sync::Arc<bulkhead::rules::CompiledRules> {
+    use std::path::{Path, PathBuf};
+    let text = format!(
+        "version = 1\n[zones.car]\ntrust = \"trusted\"\n[ports.bus]\nmedium = \"can\"\nzone = \"car\"\n\
+         dbc = [\"../dbc/t.dbc\"]\n{routes}"
+    );
+    let source = bulkhead::rules::source::RuleSource::new("rules/t.toml", Path::new("rules"), text);
+    let options = bulkhead::rules::CompileOptions {
+        virtual_files: vec![(PathBuf::from("dbc/t.dbc"), std::sync::Arc::from(dbc.as_bytes()))],
+        ..Default::default()
+    };
+    let c = bulkhead::rules::compile_sources(vec![source], options);
+    std::sync::Arc::new(c.rules.unwrap_or_else(|| panic!("{:#?}", c.diagnostics)))
+}
+
+#[test]
+fn a_value_exactly_on_a_decimal_bound_is_in_range() {
+    // -7 * 0.1 is -0.7000000000000001 in floating point: the DBC's bound -0.7
+    // must still hold it, and -8 (one raw step further) must not pass.
+    let dbc = "VERSION \"\"\nBO_ 37 STEER: 1 EPS\n SG_ FRACTION : 7|8@0- (0.1,0) [-0.7|0.7] \"\" XXX\n";
+    let rules = rules_over(dbc, "[[route]]\nname = \"steer\"\nfrom = \"bus\"\nmessage = \"STEER\"\n");
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    let port = bulkhead::rules::PortId(0);
+    let id = CanId::standard(37).unwrap();
+    let frame = |raw: i8| Frame::classic(id, &raw.to_be_bytes()).unwrap();
+    let t = bulkhead::time::Timestamp::from_millis(1);
+    for raw in [-7, 7, 0] {
+        assert!(engine.on_frame(t, port, &frame(raw)).is_forward(), "raw {raw}");
+    }
+    for raw in [-8, 8] {
+        assert_eq!(reason(&engine.on_frame(t, port, &frame(raw))), Some(DropReason::SignalOutOfRange), "raw {raw}");
+    }
+    // The same holds for a bound written in the rule file.
+    let rules = rules_over(
+        dbc,
+        "[[route]]\nname = \"steer\"\nfrom = \"bus\"\nmessage = \"STEER\"\n[route.signals.FRACTION]\nmin = -0.3\n",
+    );
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    assert!(engine.on_frame(t, port, &frame(-3)).is_forward());
+    assert_eq!(reason(&engine.on_frame(t, port, &frame(-4))), Some(DropReason::SignalOutOfRange));
+}

@@ -15,7 +15,9 @@ use crate::codec::{MessageCodec, SignalIndex};
 use crate::dbc::{Signal, ValueType};
 use crate::e2e::ChecksumAlgorithm;
 use crate::frame::{CanId, MAX_EXTENDED_ID, MAX_STANDARD_ID};
-use crate::rules::compiled::{ChecksumCheck, CounterCheck, CycleWatch, PortId, PortSet, Route, SignalCheck, Trust};
+use crate::rules::compiled::{
+    ChecksumCheck, CounterCheck, CycleWatch, PortId, PortSet, Route, SignalCheck, Trust, bound_slack,
+};
 use crate::rules::schema::{AllowedValue, ChecksumSection, CounterSection, CycleSection, RouteSection, SignalSection};
 use crate::rules::source::RuleSource;
 
@@ -595,6 +597,8 @@ fn signal_checks_of(
         if let Some((name, section)) = rule {
             ok &= apply_rule(c, source, name, section, signal, dbc_range, &mut check, step_cells);
         }
+        check.min = check.min.map(|m| m - bound_slack(signal.factor(), m));
+        check.max = check.max.map(|m| m + bound_slack(signal.factor(), m));
         if check.min.is_some() || check.max.is_some() || check.allowed.is_some() || check.max_step.is_some() {
             checks.push(check);
         }
