@@ -419,3 +419,35 @@ fn a_value_exactly_on_a_decimal_bound_is_in_range() {
     assert!(engine.on_frame(t, port, &frame(-3)).is_forward());
     assert_eq!(reason(&engine.on_frame(t, port, &frame(-4))), Some(DropReason::SignalOutOfRange));
 }
+
+#[test]
+fn a_full_mask_route_is_one_id_and_may_have_a_cycle() {
+    // Frames too short for their DBC message (4 bytes of an 8-byte message) can
+    // only be allowed by a route that leaves the message out: a full mask. It
+    // matches one id, so a cycle belongs to it like to any single-id route.
+    let dbc = "VERSION \"\"\nBO_ 37 TRACK: 8 RADAR\n SG_ X : 0|16@1+ (1,0) [0|0] \"\" XXX\n";
+    let routes = "[[route]]\nname = \"track\"\nfrom = \"bus\"\nid = 0x025\nmask = 0x7FF\nlengths = [4]\n\
+                  cycle = { period_ms = 10, tolerance = 0.5, burst = 3 }\n";
+    let rules = rules_over(dbc, routes);
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    let port = bulkhead::rules::PortId(0);
+    let frame = Frame::classic(CanId::standard(37).unwrap(), &[1, 2, 3, 4]).unwrap();
+    let ms = bulkhead::time::Timestamp::from_millis;
+    for i in 0..100 {
+        assert!(engine.on_frame(ms(10 * i), port, &frame).is_forward(), "frame {i}");
+    }
+    let injected: Vec<_> = (0..10).map(|_| engine.on_frame(ms(1000), port, &frame)).collect();
+    assert_eq!(reason(injected.last().unwrap()), Some(DropReason::TooFast));
+    // A real mask (several ids) still cannot carry a cycle.
+    let source = bulkhead::rules::source::RuleSource::new(
+        "rules/t.toml",
+        std::path::Path::new("rules"),
+        "version = 1\n[zones.car]\ntrust = \"trusted\"\n[ports.bus]\nmedium = \"can\"\nzone = \"car\"\n\
+         unknown_ids = \"ignore\"\n[[route]]\nname = \"r\"\nfrom = \"bus\"\nid = 0x020\nmask = 0x7F0\n\
+         cycle = { period_ms = 10 }\n"
+            .to_owned(),
+    );
+    let c = bulkhead::rules::compile_sources(vec![source], Default::default());
+    assert!(c.rules.is_none());
+    assert!(c.diagnostics.iter().any(|d| d.message.contains("matches several ids")), "{:#?}", c.diagnostics);
+}

@@ -41,6 +41,20 @@ impl Matcher {
         }
     }
 
+    /// The one id this matcher matches, if it matches exactly one (an exact
+    /// id, or a mask over every bit of the id).
+    pub(crate) fn single_id(self) -> Option<CanId> {
+        match self {
+            Matcher::Exact(id) => Some(id),
+            Matcher::Mask { value, mask, extended } => {
+                let all = if extended { MAX_EXTENDED_ID } else { MAX_STANDARD_ID };
+                if mask & all == all { CanId::new(value & all, extended).ok() } else { None }
+            }
+            Matcher::Range { lo, hi, extended } if lo == hi => CanId::new(lo, extended).ok(),
+            Matcher::Range { .. } => None,
+        }
+    }
+
     pub(crate) fn describe(self) -> String {
         match self {
             Matcher::Exact(id) => format!("id {id}"),
