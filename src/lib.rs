@@ -13,7 +13,8 @@
 //! - [`e2e`]: end-to-end protection of payloads (checksums, alive counters);
 //! - [`rules`]: rule files, compiled into lookup tables;
 //! - [`engine`]: the pure engine that decides on every frame;
-//! - [`replay`]: captures through the engine, with reports.
+//! - [`replay`]: captures through the engine, with reports;
+//! - [`learn`]: a rule file proposed from a clean capture, for review.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod diagnostic;
 pub mod e2e;
 pub mod engine;
 pub mod frame;
+pub mod learn;
 pub mod logs;
 pub mod replay;
 pub mod rules;
