@@ -4,6 +4,7 @@
 mod check;
 mod dbc;
 mod decode;
+mod learn;
 mod output;
 mod replay;
 
@@ -31,6 +32,8 @@ enum Command {
     Check(check::Args),
     /// Feed captures through the engine with their own timestamps and report verdicts.
     Replay(replay::Args),
+    /// Propose a rule file from a clean capture, for review.
+    Learn(learn::Args),
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -41,6 +44,7 @@ pub fn main() -> ExitCode {
         Command::Dbc(a) => dbc::run(a),
         Command::Check(a) => check::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Learn(a) => learn::run(a),
     };
     match result {
         Ok(code) => code,
