@@ -451,3 +451,30 @@ fn a_full_mask_route_is_one_id_and_may_have_a_cycle() {
     assert!(c.rules.is_none());
     assert!(c.diagnostics.iter().any(|d| d.message.contains("matches several ids")), "{:#?}", c.diagnostics);
 }
+
+#[test]
+fn a_hostile_route_without_destination_passes_in_normal_mode_and_is_cut_in_degraded() {
+    // `to = []` means "allowed on its bus, checked, copied nowhere"; nothing is
+    // cut in normal mode, whatever the port's trust. Degraded mode cuts every
+    // route from a hostile port.
+    let dbc = "VERSION \"\"\nBO_ 37 STEER: 1 EPS\n SG_ FRACTION : 7|8@0- (0.1,0) [-0.7|0.7] \"\" XXX\n";
+    let text = "[zones.ivi]\ntrust = \"hostile\"\n[ports.head]\nmedium = \"can\"\nzone = \"ivi\"\n\
+                [[route]]\nname = \"steer\"\nfrom = \"bus\"\nmessage = \"STEER\"\n\
+                [[route]]\nname = \"head-status\"\nfrom = \"head\"\nid = 0x123\nlengths = [2]\n\
+                [[trigger]]\nname = \"head-flood\"\nkind = \"flood\"\nport = \"head\"\nframes = 50\n\
+                window_ms = 100\nenter = \"degraded\"\n";
+    let rules = rules_over(dbc, text);
+    let head = rules.port_by_name("head").unwrap();
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    let frame = Frame::classic(CanId::standard(0x123).unwrap(), &[1, 2]).unwrap();
+    let ms = bulkhead::time::Timestamp::from_millis;
+    for i in 0..10 {
+        let v = engine.on_frame(ms(100 * i), head, &frame);
+        assert!(v.is_forward(), "{v:?}");
+    }
+    for i in 0..60 {
+        engine.on_frame(ms(2000 + i), head, &frame);
+    }
+    assert_eq!(engine.mode(), Mode::Degraded);
+    assert_eq!(reason(&engine.on_frame(ms(2100), head, &frame)), Some(DropReason::CutDegraded));
+}
