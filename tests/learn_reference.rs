@@ -267,3 +267,31 @@ fn learned_rules_catch_a_spoofed_id_and_an_out_of_range_value() {
         sink.verdicts.iter().filter(|v| v.2.and_then(|v| v.drop_reason()) == Some(DropReason::TooFast)).count();
     assert!(too_fast > 0, "the spoofed id became suspect: {reasons:?}");
 }
+
+#[test]
+fn hostile_buses_and_destinations_as_asked() {
+    let dir = temp_dir("learn-reference-options");
+    let log = write_capture(&dir, "drive.log", &capture(5));
+    let mut opts = options(&dir, &log);
+    opts.hostile = vec!["body".to_owned()];
+    opts.forward = vec![("drive".to_owned(), "body".to_owned())];
+    let learned = learn_to_file(&opts);
+    let body = learned.proposal.ports.iter().find(|p| p.name == "body").unwrap();
+    assert_eq!(body.trust, bulkhead::rules::Trust::Hostile);
+    assert!(learned.text.contains("[zones.body]\ntrust = \"hostile\""));
+    for r in &learned.proposal.routes {
+        let expected: &[&str] = if r.from == "drive" { &["body"] } else { &[] };
+        assert_eq!(r.to, expected, "{}", r.name);
+    }
+    let (report, _) = replay_with(&opts.output, &[log]);
+    assert_eq!(report.dropped, 0);
+    assert!(report.ports.iter().any(|p| p.name == "body" && p.sent > 0), "drive frames forwarded to body");
+
+    // Options naming a bus the capture does not have are refused.
+    opts.hostile = vec!["chassis".to_owned()];
+    let err = bulkhead::learn::learn(&opts).unwrap_err().to_string();
+    assert!(err.contains("--hostile chassis") && (err.contains("body, drive") || err.contains("drive, body")), "{err}");
+    opts.hostile.clear();
+    opts.forward = vec![("drive".to_owned(), "drive".to_owned())];
+    assert!(bulkhead::learn::learn(&opts).is_err());
+}
