@@ -2,25 +2,28 @@
 //! person to review.
 //!
 //! Two streaming passes over the captures ([`scan`]). The first gathers, per
-//! (bus, id), everything a route can check ([`observe`]): lengths and frame
-//! kinds, inter-arrival times ([`intervals`]), and for ids a DBC defines every
-//! signal's range and values ([`signals`]), the alive-counter candidates
-//! ([`counter`]) and the checksum candidates ([`checksum`]). From those the
-//! cyclic ids and their periods are chosen; the second pass replays each
-//! cyclic id's arrivals against the engine's token bucket at that rate to find
-//! the smallest burst that lets the capture through ([`cycle`]). Then
-//! [`propose`] turns it all into ports and routes, each value with the
-//! observation it comes from, and [`render`] writes the TOML.
+//! (bus, id) ([`table`], [`observe`]), everything a route can check: lengths
+//! and frame kinds, inter-arrival times ([`intervals`]), and for ids a DBC
+//! ([`dbcs`]) defines every signal's range and values ([`signals`]), the
+//! alive-counter candidates ([`counter`]) and the checksum candidates
+//! ([`checksum`]). From those the cyclic ids and their periods are chosen; the
+//! second pass replays each cyclic id's arrivals against the engine's token
+//! bucket at that rate to find the smallest burst that lets the capture
+//! through ([`cycle`]). Then [`assemble`] builds the [`propose`]d ports and
+//! routes ([`route`], [`content`]), each value with the observation it comes
+//! from, and [`render`] writes the TOML ([`toml_text`], [`paths`]).
 //!
 //! Invariants:
 //! - the proposal lets its own capture through: every check it contains is
 //!   one that every frame of the capture passes (error frames excepted: the
-//!   engine always drops them), which [`verify`] confirms by compiling the file
+//!   engine always drops them), which [`verify()`] confirms by compiling the file
 //!   and replaying the capture through the engine;
 //! - memory is bounded per id, whatever the capture's length;
 //! - the output depends only on the inputs (same capture, same file, byte for byte).
 
+pub mod assemble;
 pub mod checksum;
+pub mod content;
 pub mod counter;
 pub mod cycle;
 pub mod dbcs;
@@ -29,27 +32,25 @@ pub mod observe;
 pub mod paths;
 pub mod propose;
 pub mod render;
+pub mod route;
 pub mod scan;
 pub mod signals;
+pub mod table;
 pub mod toml_text;
 pub mod verify;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use self::counter::CounterMargins;
 use self::cycle::{BurstMeter, CycleCandidate, CycleMargins};
-use self::dbcs::{BusCodecs, DbcSet};
-use self::observe::IdStats;
-use self::propose::{PortProposal, Proposal, RouteContext};
+use self::dbcs::DbcSet;
+use self::propose::Proposal;
 use self::scan::{BusNames, ScanOptions};
 use self::signals::RangeMargins;
-use crate::codec::Lookup;
-use crate::frame::{CanId, Frame};
+use self::table::IdTable;
+use crate::frame::CanId;
 use crate::logs::LogError;
-use crate::rules::Trust;
-use crate::time::Timestamp;
 
 pub use self::propose::Summary;
 pub use self::verify::{Verification, verify};
@@ -176,54 +177,6 @@ pub struct Learned {
     pub text: String,
 }
 
-/// Per-(bus, id) statistics of the first pass.
-#[derive(Default)]
-struct IdTable {
-    index: HashMap<(usize, CanId), usize>,
-    stats: Vec<IdStats>,
-    /// Per bus: frames, error frames.
-    buses: Vec<(u64, u64)>,
-    codecs: Vec<Option<Arc<BusCodecs>>>,
-}
-
-impl IdTable {
-    fn observe(&mut self, dbcs: &DbcSet, names: &BusNames, bus: usize, now: Timestamp, frame: &Frame) {
-        if self.buses.len() <= bus {
-            self.buses.resize(bus + 1, (0, 0));
-            self.codecs.resize(bus + 1, None);
-        }
-        if let Some(counts) = self.buses.get_mut(bus) {
-            counts.0 += 1;
-            if frame.is_error() {
-                counts.1 += 1;
-                return;
-            }
-        }
-        let key = (bus, frame.id());
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
-            None => {
-                let codecs = self
-                    .codecs
-                    .get_mut(bus)
-                    .map(|c| Arc::clone(c.get_or_insert_with(|| Arc::new(dbcs.for_bus(names.name(bus))))));
-                let message = codecs.as_ref().and_then(|c| match c.table.lookup(frame.id()) {
-                    Lookup::Message(key, codec) => Some((Arc::new(codec.clone()), c.model(key).to_vec())),
-                    _ => None,
-                });
-                let stats =
-                    IdStats::new(bus, frame.id(), now, message.as_ref().map(|(c, m)| (Arc::clone(c), m.as_slice())));
-                self.stats.push(stats);
-                self.index.insert(key, self.stats.len() - 1);
-                self.stats.len() - 1
-            }
-        };
-        if let Some(s) = self.stats.get_mut(i) {
-            s.observe(now, frame);
-        }
-    }
-}
-
 /// Learns a rule file from `options.logs`.
 pub fn learn(options: &LearnOptions) -> Result<Learned, LearnError> {
     let dbcs = DbcSet::load(&options.dbcs, &options.bus_dbcs)?;
@@ -261,7 +214,7 @@ pub fn learn(options: &LearnOptions) -> Result<Learned, LearnError> {
         }
     }
 
-    let proposal = propose_all(options, &names, &table, &meters, files)?;
+    let proposal = assemble::propose_all(options, &names, &table, &meters, files)?;
     let text = render::render(&proposal, &options.margins);
     Ok(Learned { proposal, text })
 }
@@ -294,102 +247,6 @@ fn check_bus_options(options: &LearnOptions, dbcs: &DbcSet, names: &BusNames) ->
         }
     }
     Ok(())
-}
-
-fn propose_all(
-    options: &LearnOptions,
-    names: &BusNames,
-    table: &IdTable,
-    meters: &HashMap<(usize, CanId), (CycleCandidate, BurstMeter)>,
-    files: Vec<scan::FileSummary>,
-) -> Result<Proposal, LearnError> {
-    let out_dir = output_dir(&options.output);
-    // Buses by name; ids by kind then value.
-    let mut by_bus: BTreeMap<&str, Vec<&IdStats>> = BTreeMap::new();
-    for s in &table.stats {
-        by_bus.entry(names.name(s.bus)).or_default().push(s);
-    }
-    let capture_end = table.stats.iter().map(|s| s.last).max().unwrap_or_default();
-    let mut ports = Vec::new();
-    let mut routes = Vec::new();
-    let mut taken = BTreeSet::new();
-    for (bus, mut ids) in by_bus {
-        ids.sort_by_key(|s| (s.id.is_extended(), s.id.raw()));
-        let bus_index = ids.first().map_or(0, |s| s.bus);
-        let codecs = table.codecs.get(bus_index).cloned().flatten().unwrap_or_else(|| Arc::new(BusCodecs::empty()));
-        let (frames, error_frames) = table.buses.get(bus_index).copied().unwrap_or((0, 0));
-        let dbc = codecs.files.iter().map(|f| paths::relative(&out_dir, f)).collect::<Result<Vec<_>, _>>()?;
-        let in_dbc: Vec<&&IdStats> = ids.iter().filter(|s| s.message.is_some()).collect();
-        ports.push(PortProposal {
-            name: bus.to_owned(),
-            medium: if ids.iter().any(|s| s.fd_frames > 0) { "can-fd" } else { "can" },
-            trust: if options.hostile.iter().any(|h| h == bus) { Trust::Hostile } else { Trust::Trusted },
-            dbc,
-            remote_frames: ids.iter().any(|s| s.remote_frames > 0),
-            frames,
-            error_frames,
-            ids: ids.len(),
-            ids_in_dbc: in_dbc.len(),
-            frames_in_dbc: in_dbc.iter().map(|s| s.frames).sum(),
-        });
-        let to: Vec<String> = options.forward.iter().filter(|(f, _)| f == bus).map(|(_, t)| t.clone()).collect();
-        let (pool_list, pools) = pools(&ids);
-        for s in ids {
-            let cx = RouteContext {
-                bus,
-                codecs: &codecs,
-                to: &to,
-                minimal_burst: meters.get(&(s.bus, s.id)).map(|(_, m)| m.minimal_burst()),
-                margins: &options.margins,
-                pool: pools.get(&s.id).and_then(|i| pool_list.get(*i)),
-                capture_end,
-            };
-            let mut route = propose::route(s, &cx);
-            route.name = propose::unique_name(bus, &route, s.id, &mut taken);
-            routes.push(route);
-        }
-    }
-    let name = match files.first() {
-        Some(f) => format!(
-            "learned from {}",
-            f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into_owned())
-        ),
-        None => "learned".to_owned(),
-    };
-    Ok(Proposal { name, files, ports, routes })
-}
-
-/// Signal statistics pooled per layout over the decodable messages of one
-/// bus (groups of two or more), and each member's pool.
-fn pools(ids: &[&IdStats]) -> (Vec<propose::Pool>, HashMap<CanId, usize>) {
-    let mut groups: BTreeMap<String, Vec<&IdStats>> = BTreeMap::new();
-    for s in ids {
-        if let Some(m) = s.message.as_ref().filter(|m| m.too_short == 0) {
-            groups.entry(m.layout_key()).or_default().push(s);
-        }
-    }
-    let mut list = Vec::new();
-    let mut by_id = HashMap::new();
-    for members in groups.into_values().filter(|g| g.len() > 1) {
-        let mut signals: Vec<signals::SignalStats> = Vec::new();
-        for m in members.iter().filter_map(|s| s.message.as_ref()) {
-            if signals.is_empty() {
-                signals = m.signals.clone();
-            } else {
-                for (into, from) in signals.iter_mut().zip(&m.signals) {
-                    into.merge(from);
-                }
-            }
-        }
-        for s in &members {
-            by_id.insert(s.id, list.len());
-        }
-        list.push(propose::Pool {
-            members: members.iter().filter_map(|s| s.message.as_ref()).map(|m| m.codec.name().to_owned()).collect(),
-            signals,
-        });
-    }
-    (list, by_id)
 }
 
 /// The directory `path` would be written in.

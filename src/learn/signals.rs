@@ -43,7 +43,7 @@ impl Default for RangeMargins {
 #[derive(Clone, Debug, PartialEq)]
 pub struct DbcConstraints {
     /// The DBC `[min|max]` when meaningful (checked with the compiler's
-    /// [`bound_slack`](crate::rules::bound_slack) for the signal's `factor`).
+    /// [`bound_slack`] for the signal's `factor`).
     pub range: Option<(f64, f64)>,
     /// The signal's factor.
     pub factor: f64,
