@@ -216,3 +216,116 @@ fn wrapped(out: &mut String, text: &str) {
     lines.push_str(&line);
     comment(out, &lines);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::e2e::ChecksumAlgorithm;
+    use crate::frame::CanId;
+    use crate::learn::counter::CounterRule;
+    use crate::learn::cycle::CycleRule;
+    use crate::learn::propose::{CounterProposal, SignalRule};
+    use crate::rules::schema::RuleFile;
+
+    fn port(name: &str) -> PortProposal {
+        PortProposal {
+            name: name.to_owned(),
+            medium: "can",
+            trust: Trust::Trusted,
+            dbc: vec!["../dbc/a b.dbc".to_owned()],
+            remote_frames: true,
+            frames: 10,
+            error_frames: 1,
+            ids: 2,
+            ids_in_dbc: 1,
+            frames_in_dbc: 5,
+        }
+    }
+
+    fn route(name: &str, matches: RouteMatch) -> RouteProposal {
+        RouteProposal {
+            name: name.to_owned(),
+            from: "can 0".to_owned(),
+            to: Vec::new(),
+            matches,
+            kinds: None,
+            lengths: LengthRule::Exact,
+            dbc_ranges: true,
+            enums: true,
+            counter: None,
+            checksum: None,
+            cycle: None,
+            signals: Vec::new(),
+            notes: vec!["a note that is long enough to be wrapped ".repeat(4)],
+            dbc_disagrees: false,
+        }
+    }
+
+    #[test]
+    fn every_field_is_written_in_the_rule_file_syntax() {
+        let mut full = route("full", RouteMatch::Message("SPEED".to_owned()));
+        full.kinds = Some(vec!["data", "remote"]);
+        full.lengths = LengthRule::Lengths(vec![6, 8]);
+        full.dbc_ranges = false;
+        full.enums = false;
+        full.cycle = Some(CycleRule { period_ms: 12.0, tolerance: 0.5, mia_ms: 60.0, burst: 4.0, minimal_burst: 2.0 });
+        full.counter = Some(CounterProposal {
+            signal: "COUNTER".to_owned(),
+            rule: CounterRule {
+                signal: crate::codec::SignalIndex::new(1),
+                step: 1,
+                share: 1.0,
+                pairs: 100,
+                max_step: 2,
+                resync_ms: Some(3000.0),
+            },
+        });
+        full.checksum = Some(("CHECKSUM".to_owned(), ChecksumAlgorithm::Toyota));
+        full.signals = vec![
+            SignalRule {
+                name: "SPEED".to_owned(),
+                note: "seen".to_owned(),
+                min: Some(-1.5),
+                max: Some(300.0),
+                allow: None,
+            },
+            SignalRule {
+                name: "GEAR".to_owned(),
+                note: "seen".to_owned(),
+                min: None,
+                max: None,
+                allow: Some(vec![AllowEntry::Label("D \"drive\"".to_owned()), AllowEntry::Raw(7)]),
+            },
+        ];
+        let proposal = Proposal {
+            name: "learned".to_owned(),
+            files: Vec::new(),
+            ports: vec![port("can 0")],
+            routes: vec![
+                full,
+                route("raw", RouteMatch::Id(CanId::extended(0x18DA_F110).unwrap())),
+                route("short", RouteMatch::IdWithoutDbc(CanId::standard(0x228).unwrap())),
+            ],
+        };
+        let text = render(&proposal, &Margins::default());
+        for expected in [
+            "[ports.\"can 0\"]\nmedium = \"can\"\nzone = \"can 0\"\ninterface = \"can 0\"\ndbc = [\"../dbc/a b.dbc\"]\nremote_frames = \"route\"\n",
+            "message = \"SPEED\"\nkinds = [\"data\", \"remote\"]\nlengths = [6, 8]\ndbc_ranges = false\nenums = false\n",
+            "cycle = { period_ms = 12, tolerance = 0.5, mia_ms = 60, burst = 4 }\n",
+            "counter = { signal = \"COUNTER\", max_step = 2, resync_ms = 3000 }\n",
+            "checksum = { signal = \"CHECKSUM\", algorithm = \"toyota\" }\n",
+            "[route.signals.SPEED]\n# seen\nmin = -1.5\nmax = 300\n",
+            "allow = [\"D \\\"drive\\\"\", 7]\n",
+            "id = 0x18DAF110\nextended = true\n",
+            "id = 0x228\nmask = 0x7FF\n",
+            "1 error frames\n# (the gateway always drops those).",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        assert!(text.lines().all(|l| l.len() <= WIDTH || !l.starts_with('#') || !l.contains(' ')), "wrapped comments");
+        // The schema reads it back.
+        let file: RuleFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(file.route.len(), 3);
+        assert_eq!(file.route[0].signals.len(), 2);
+    }
+}
