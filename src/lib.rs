@@ -18,7 +18,8 @@
 //! - [`keys`]: per-device link keys, SecOC keys and bundle signing keys: file
 //!   format, generation, permission-checked loading, revocation, the key store;
 //! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519);
-//! - [`secoc`]: AUTOSAR SecOC verification, generation and freshness persistence.
+//! - [`secoc`]: AUTOSAR SecOC verification, generation and freshness persistence;
+//! - [`learn`]: a rule file proposed from a clean capture, for review.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod e2e;
 pub mod engine;
 pub mod frame;
 pub mod keys;
+pub mod learn;
 pub mod link;
 pub mod logs;
 pub mod replay;

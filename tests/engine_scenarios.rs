@@ -376,3 +376,105 @@ fn verdicts_are_deterministic() {
     assert_eq!(ea, eb);
     assert!(a.iter().any(Verdict::is_forward) && a.iter().any(|v| !v.is_forward()));
 }
+
+/// Rules over one in-memory DBC file (`dbc/t.dbc`) on one trusted port `bus`.
+fn rules_over(dbc: &str, routes: &str) -> std::sync::Arc<bulkhead::rules::CompiledRules> {
+    use std::path::{Path, PathBuf};
+    let text = format!(
+        "version = 1\n[zones.car]\ntrust = \"trusted\"\n[ports.bus]\nmedium = \"can\"\nzone = \"car\"\n\
+         dbc = [\"../dbc/t.dbc\"]\n{routes}"
+    );
+    let source = bulkhead::rules::source::RuleSource::new("rules/t.toml", Path::new("rules"), text);
+    let options = bulkhead::rules::CompileOptions {
+        virtual_files: vec![(PathBuf::from("dbc/t.dbc"), std::sync::Arc::from(dbc.as_bytes()))],
+        ..Default::default()
+    };
+    let c = bulkhead::rules::compile_sources(vec![source], options);
+    std::sync::Arc::new(c.rules.unwrap_or_else(|| panic!("{:#?}", c.diagnostics)))
+}
+
+#[test]
+fn a_value_exactly_on_a_decimal_bound_is_in_range() {
+    // -7 * 0.1 is -0.7000000000000001 in floating point: the DBC's bound -0.7
+    // must still hold it, and -8 (one raw step further) must not pass.
+    let dbc = "VERSION \"\"\nBO_ 37 STEER: 1 EPS\n SG_ FRACTION : 7|8@0- (0.1,0) [-0.7|0.7] \"\" XXX\n";
+    let rules = rules_over(dbc, "[[route]]\nname = \"steer\"\nfrom = \"bus\"\nmessage = \"STEER\"\n");
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    let port = bulkhead::rules::PortId(0);
+    let id = CanId::standard(37).unwrap();
+    let frame = |raw: i8| Frame::classic(id, &raw.to_be_bytes()).unwrap();
+    let t = bulkhead::time::Timestamp::from_millis(1);
+    for raw in [-7, 7, 0] {
+        assert!(engine.on_frame(t, port, &frame(raw)).is_forward(), "raw {raw}");
+    }
+    for raw in [-8, 8] {
+        assert_eq!(reason(&engine.on_frame(t, port, &frame(raw))), Some(DropReason::SignalOutOfRange), "raw {raw}");
+    }
+    // The same holds for a bound written in the rule file.
+    let rules = rules_over(
+        dbc,
+        "[[route]]\nname = \"steer\"\nfrom = \"bus\"\nmessage = \"STEER\"\n[route.signals.FRACTION]\nmin = -0.3\n",
+    );
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    assert!(engine.on_frame(t, port, &frame(-3)).is_forward());
+    assert_eq!(reason(&engine.on_frame(t, port, &frame(-4))), Some(DropReason::SignalOutOfRange));
+}
+
+#[test]
+fn a_full_mask_route_is_one_id_and_may_have_a_cycle() {
+    // Frames too short for their DBC message (4 bytes of an 8-byte message) can
+    // only be allowed by a route that leaves the message out: a full mask. It
+    // matches one id, so a cycle belongs to it like to any single-id route.
+    let dbc = "VERSION \"\"\nBO_ 37 TRACK: 8 RADAR\n SG_ X : 0|16@1+ (1,0) [0|0] \"\" XXX\n";
+    let routes = "[[route]]\nname = \"track\"\nfrom = \"bus\"\nid = 0x025\nmask = 0x7FF\nlengths = [4]\n\
+                  cycle = { period_ms = 10, tolerance = 0.5, burst = 3 }\n";
+    let rules = rules_over(dbc, routes);
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    let port = bulkhead::rules::PortId(0);
+    let frame = Frame::classic(CanId::standard(37).unwrap(), &[1, 2, 3, 4]).unwrap();
+    let ms = bulkhead::time::Timestamp::from_millis;
+    for i in 0..100 {
+        assert!(engine.on_frame(ms(10 * i), port, &frame).is_forward(), "frame {i}");
+    }
+    let injected: Vec<_> = (0..10).map(|_| engine.on_frame(ms(1000), port, &frame)).collect();
+    assert_eq!(reason(injected.last().unwrap()), Some(DropReason::TooFast));
+    // A real mask (several ids) still cannot carry a cycle.
+    let source = bulkhead::rules::source::RuleSource::new(
+        "rules/t.toml",
+        std::path::Path::new("rules"),
+        "version = 1\n[zones.car]\ntrust = \"trusted\"\n[ports.bus]\nmedium = \"can\"\nzone = \"car\"\n\
+         unknown_ids = \"ignore\"\n[[route]]\nname = \"r\"\nfrom = \"bus\"\nid = 0x020\nmask = 0x7F0\n\
+         cycle = { period_ms = 10 }\n"
+            .to_owned(),
+    );
+    let c = bulkhead::rules::compile_sources(vec![source], Default::default());
+    assert!(c.rules.is_none());
+    assert!(c.diagnostics.iter().any(|d| d.message.contains("matches several ids")), "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn a_hostile_route_without_destination_passes_in_normal_mode_and_is_cut_in_degraded() {
+    // `to = []` means "allowed on its bus, checked, copied nowhere"; nothing is
+    // cut in normal mode, whatever the port's trust. Degraded mode cuts every
+    // route from a hostile port.
+    let dbc = "VERSION \"\"\nBO_ 37 STEER: 1 EPS\n SG_ FRACTION : 7|8@0- (0.1,0) [-0.7|0.7] \"\" XXX\n";
+    let text = "[zones.ivi]\ntrust = \"hostile\"\n[ports.head]\nmedium = \"can\"\nzone = \"ivi\"\n\
+                [[route]]\nname = \"steer\"\nfrom = \"bus\"\nmessage = \"STEER\"\n\
+                [[route]]\nname = \"head-status\"\nfrom = \"head\"\nid = 0x123\nlengths = [2]\n\
+                [[trigger]]\nname = \"head-flood\"\nkind = \"flood\"\nport = \"head\"\nframes = 50\n\
+                window_ms = 100\nenter = \"degraded\"\n";
+    let rules = rules_over(dbc, text);
+    let head = rules.port_by_name("head").unwrap();
+    let mut engine = bulkhead::engine::Engine::new(rules);
+    let frame = Frame::classic(CanId::standard(0x123).unwrap(), &[1, 2]).unwrap();
+    let ms = bulkhead::time::Timestamp::from_millis;
+    for i in 0..10 {
+        let v = engine.on_frame(ms(100 * i), head, &frame);
+        assert!(v.is_forward(), "{v:?}");
+    }
+    for i in 0..60 {
+        engine.on_frame(ms(2000 + i), head, &frame);
+    }
+    assert_eq!(engine.mode(), Mode::Degraded);
+    assert_eq!(reason(&engine.on_frame(ms(2100), head, &frame)), Some(DropReason::CutDegraded));
+}

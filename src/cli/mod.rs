@@ -5,6 +5,7 @@ mod check;
 mod dbc;
 mod decode;
 mod keys;
+mod learn;
 mod output;
 mod replay;
 
@@ -36,6 +37,8 @@ enum Command {
     Keygen(keys::KeygenArgs),
     /// Sign rule files and their DBC files into a bundle.
     Sign(keys::SignArgs),
+    /// Propose a rule file from a clean capture, for review.
+    Learn(learn::Args),
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Replay(a) => replay::run(a),
         Command::Keygen(a) => keys::keygen(a),
         Command::Sign(a) => keys::sign(a),
+        Command::Learn(a) => learn::run(a),
     };
     match result {
         Ok(code) => code,

@@ -523,7 +523,9 @@ impl State {
             Mode::Degraded => route.degraded_to,
             Mode::Isolated => route.isolated_to,
         };
-        if to.is_empty() && (!route.to.is_empty() || route.from_hostile) {
+        // Normal mode cuts nothing: a route with no destination ("allowed on
+        // its bus, checked") passes there even from a hostile port.
+        if self.modes.mode() != Mode::Normal && to.is_empty() && (!route.to.is_empty() || route.from_hostile) {
             return Err(match self.modes.mode() {
                 Mode::Isolated => DropReason::CutIsolated,
                 _ => DropReason::CutDegraded,

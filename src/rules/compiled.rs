@@ -418,6 +418,16 @@ pub struct CycleWatch {
     pub burst: f64,
 }
 
+/// How far a physical value may lie beyond a range bound and still count as
+/// on it. Physical values are computed in floating point (`-7 * 0.1` is
+/// `-0.7000000000000001`), so a bound written in decimal, in a DBC or a rule
+/// file, is met with a millionth of a raw step to spare (plus a few ulps of the
+/// bound itself). No raw value lies that close beyond a bound, so nothing a
+/// signal can really hold slips through: a value one raw step out is still out.
+pub fn bound_slack(factor: f64, bound: f64) -> f64 {
+    factor.abs() * 1e-6 + bound.abs() * 1e-15
+}
+
 /// A constraint on one signal of a route's message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SignalCheck {
@@ -425,9 +435,9 @@ pub struct SignalCheck {
     pub signal: SignalIndex,
     /// The signal's name (for reports).
     pub name: String,
-    /// Smallest allowed physical value.
+    /// Smallest allowed physical value, less its [`bound_slack`].
     pub min: Option<f64>,
-    /// Largest allowed physical value.
+    /// Largest allowed physical value, plus its [`bound_slack`].
     pub max: Option<f64>,
     /// Allowed raw values, sorted (`None`: any).
     pub allowed: Option<Vec<i64>>,

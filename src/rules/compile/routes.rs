@@ -15,7 +15,9 @@ use crate::codec::{MessageCodec, SignalIndex};
 use crate::dbc::{Signal, ValueType};
 use crate::e2e::ChecksumAlgorithm;
 use crate::frame::{CanId, MAX_EXTENDED_ID, MAX_STANDARD_ID};
-use crate::rules::compiled::{ChecksumCheck, CounterCheck, CycleWatch, PortId, PortSet, Route, SignalCheck, Trust};
+use crate::rules::compiled::{
+    ChecksumCheck, CounterCheck, CycleWatch, PortId, PortSet, Route, SignalCheck, Trust, bound_slack,
+};
 use crate::rules::schema::{AllowedValue, ChecksumSection, CounterSection, CycleSection, RouteSection, SignalSection};
 use crate::rules::source::RuleSource;
 
@@ -36,6 +38,20 @@ impl Matcher {
             Matcher::Exact(e) => e == id,
             Matcher::Range { lo, hi, extended } => id.is_extended() == extended && (lo..=hi).contains(&id.raw()),
             Matcher::Mask { value, mask, extended } => id.is_extended() == extended && id.raw() & mask == value & mask,
+        }
+    }
+
+    /// The one id this matcher matches, if it matches exactly one (an exact
+    /// id, or a mask over every bit of the id).
+    pub(crate) fn single_id(self) -> Option<CanId> {
+        match self {
+            Matcher::Exact(id) => Some(id),
+            Matcher::Mask { value, mask, extended } => {
+                let all = if extended { MAX_EXTENDED_ID } else { MAX_STANDARD_ID };
+                if mask & all == all { CanId::new(value & all, extended).ok() } else { None }
+            }
+            Matcher::Range { lo, hi, extended } if lo == hi => CanId::new(lo, extended).ok(),
+            Matcher::Range { .. } => None,
         }
     }
 
@@ -677,6 +693,8 @@ fn signal_checks_of(
         if let Some((name, section)) = rule {
             ok &= apply_rule(c, source, name, section, signal, dbc_range, &mut check, step_cells);
         }
+        check.min = check.min.map(|m| m - bound_slack(signal.factor(), m));
+        check.max = check.max.map(|m| m + bound_slack(signal.factor(), m));
         if check.min.is_some() || check.max.is_some() || check.allowed.is_some() || check.max_step.is_some() {
             checks.push(check);
         }

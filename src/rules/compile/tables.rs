@@ -43,7 +43,7 @@ pub(crate) fn build(
         }
     }
     for r in routes {
-        if let Matcher::Exact(id) = r.matcher {
+        if let Some(id) = r.matcher.single_id() {
             slots.get_or_create(r.route.from, id);
         }
     }
@@ -53,9 +53,9 @@ pub(crate) fn build(
     let mut checksum_by: HashMap<SlotId, usize> = HashMap::new();
     let mut cycle_by: HashMap<SlotId, usize> = HashMap::new();
     for (ri, r) in routes.iter().enumerate() {
-        let slot = match r.matcher {
-            Matcher::Exact(id) => slots.get_or_create(r.route.from, id),
-            _ => {
+        let slot = match r.matcher.single_id() {
+            Some(id) => slots.get_or_create(r.route.from, id),
+            None => {
                 if let Some(cy) = &r.cycle {
                     c.diags
                         .error(
@@ -157,7 +157,7 @@ pub(crate) fn build(
     let mia_trigger = triggers.iter().any(|t| matches!(t.trigger.kind, TriggerKind::Mia));
     if mia_trigger {
         for r in routes.iter().filter(|r| r.route.essential) {
-            if let Matcher::Exact(id) = r.matcher
+            if let Some(id) = r.matcher.single_id()
                 && let Some(slot) = slots.get(r.route.from, id)
                 && slots.slots[slot.0 as usize].cycle.and_then(|cy| cy.mia).is_none()
             {
@@ -294,10 +294,7 @@ fn lookup(c: &mut Compiler, port: PortId, routes: &[RouteBuild], slots: &SlotTab
     }
     let mut exact: Vec<CanId> =
         slots.slots.iter().filter(|s| s.port == port && s.id.is_extended()).map(|s| s.id).collect();
-    exact.extend(mine.iter().filter_map(|(_, r)| match r.matcher {
-        Matcher::Exact(id) if id.is_extended() => Some(id),
-        _ => None,
-    }));
+    exact.extend(mine.iter().filter_map(|(_, r)| r.matcher.single_id().filter(|id| id.is_extended())));
     exact.sort_unstable();
     exact.dedup();
     for id in exact {
