@@ -89,7 +89,7 @@ pub fn replay_with(rules_file: &Path, logs: &[PathBuf]) -> (ReplayReport, Collec
     let (compiled, _warnings) = rules::load(&[rules_file.to_path_buf()], CompileOptions::default())
         .unwrap_or_else(|e| panic!("{}: {e}", rules_file.display()));
     let mut sink = Collect::default();
-    let report = replay::replay(Arc::new(compiled), logs, &ReplayOptions::default(), &mut sink, &mut |_| {})
+    let report = replay::replay(Arc::new(compiled), logs, &ReplayOptions::default(), None, &mut sink, &mut |_| {})
         .unwrap_or_else(|e| panic!("replay: {e}"));
     (report, sink)
 }
