@@ -246,6 +246,30 @@ impl Authenticator {
         self.link.counters()
     }
 
+    /// The layer for new `rules`, keeping this one's link replay windows and
+    /// link keys and continuing SecOC counters from their exact latest values
+    /// (nothing accepted before is accepted again, nothing sent is reused).
+    /// SecOC keys must be installed again ([`Authenticator::install_keys`]).
+    pub fn rebuild(self, rules: &CompiledRules) -> Result<Self, ConfigError> {
+        let snapshot = self.secoc.checkpoint();
+        let mut next = Authenticator::new(rules, &snapshot)?;
+        next.link = self.link;
+        next.link_keys = self.link_keys;
+        Ok(next)
+    }
+
+    /// Every link key seen with its highest accepted packet number.
+    pub fn link_high_water_marks(&self) -> Vec<(link::KeyId, u64)> {
+        let mut marks: Vec<_> = self.link.high_water_marks().collect();
+        marks.sort_unstable();
+        marks
+    }
+
+    /// After a restart: refuse packet numbers of `key` at or below `mark`.
+    pub fn restore_link_high_water(&mut self, key: link::KeyId, mark: u64) {
+        self.link.restore_high_water(key, mark);
+    }
+
     /// A snapshot of SecOC freshness marks the shell must persist before
     /// frames beyond the current marks are accepted or sent.
     pub fn persist_request(&self) -> Option<Snapshot> {

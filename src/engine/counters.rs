@@ -90,6 +90,17 @@ impl Counters {
         }
     }
 
+    /// Carries the running totals of `old` (frames, forwarded, dropped, per
+    /// reason, mode changes) over a reload; per-route and per-port counts
+    /// follow the new layout and start at zero.
+    pub fn carry_totals(&mut self, old: &Counters) {
+        self.frames = old.frames;
+        self.forwarded = old.forwarded;
+        self.dropped = old.dropped;
+        self.by_reason = old.by_reason;
+        self.mode_changes = old.mode_changes;
+    }
+
     /// Counts one route's decision on a frame.
     pub fn route(&mut self, route: RouteId, allowed: bool) {
         if let Some(r) = self.routes.get_mut(route.0 as usize) {

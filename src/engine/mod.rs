@@ -214,6 +214,73 @@ impl Engine {
         Ok(Engine { rules, state })
     }
 
+    /// Switches to new rules, keeping what still applies: the mode and its
+    /// cause, the per-id state of every (port, id) both rule sets know (alive
+    /// counters, timing, missing messages, injection suspicion), vehicle state
+    /// variables and route token buckets by name, the link's replay windows and
+    /// keys, SecOC freshness, pending events, and the running totals. Counters
+    /// per route and port start over with the new layout; SecOC keys must be
+    /// installed again with [`Engine::install_keys`].
+    pub fn reload(&mut self, rules: Arc<CompiledRules>) -> Result<(), crate::secoc::ConfigError> {
+        let placeholder = Authenticator::new(&rules, &Snapshot::default())?;
+        let old_auth = std::mem::replace(&mut self.state.auth, placeholder);
+        let auth = old_auth.rebuild(&rules)?;
+        let mut next = Engine::with_freshness(Arc::clone(&rules), &Snapshot::default())?;
+        let old = &mut self.state;
+        let new = &mut next.state;
+        new.auth = auth;
+        new.now = old.now;
+        new.modes = std::mem::replace(&mut old.modes, ModeMachine::new(rules.modes)).with_settings(rules.modes);
+        for (i, slot) in rules.slots.iter().enumerate() {
+            let port_name = rules.port(slot.port).map(|p| p.name.as_str());
+            let previous = self
+                .rules
+                .slots
+                .iter()
+                .position(|o| o.id == slot.id && self.rules.port(o.port).map(|p| p.name.as_str()) == port_name);
+            if let (Some(j), Some(cell)) = (previous, new.slots.get_mut(i))
+                && let Some(state) = old.slots.get(j)
+            {
+                *cell = state.clone();
+            }
+        }
+        for (i, var) in rules.state.iter().enumerate() {
+            if let Some(j) = self.rules.state.iter().position(|o| o.name == var.name)
+                && let (Some(cell), Some(value)) = (new.vehicle.get_mut(i), old.vehicle.get(j))
+            {
+                *cell = *value;
+            }
+        }
+        for (i, route) in rules.routes.iter().enumerate() {
+            if let Some(j) = self.rules.routes.iter().position(|o| o.name == route.name && o.rate == route.rate) {
+                if let (Some(cell), Some(bucket)) = (new.route_buckets.get_mut(i), old.route_buckets.get(j)) {
+                    *cell = *bucket;
+                }
+                if let (Some(cell), Some(last)) = (new.route_last_forward.get_mut(i), old.route_last_forward.get(j)) {
+                    *cell = *last;
+                }
+            }
+        }
+        new.events = std::mem::replace(&mut old.events, EventQueue::new(0, rules.event_rate));
+        new.transmit = std::mem::take(&mut old.transmit);
+        new.counters.carry_totals(&old.counters);
+        new.status_next = old.status_next.or(new.status_next);
+        new.status_counter = old.status_counter;
+        *self = next;
+        Ok(())
+    }
+
+    /// Every link key seen with its highest accepted packet number (for the
+    /// shell to persist, written ahead, so no replay window reopens after a restart).
+    pub fn link_high_water_marks(&self) -> Vec<(crate::link::KeyId, u64)> {
+        self.state.auth.link_high_water_marks()
+    }
+
+    /// After a restart: refuse the link packet numbers of `key` at or below `mark`.
+    pub fn restore_link_high_water(&mut self, key: crate::link::KeyId, mark: u64) {
+        self.state.auth.restore_link_high_water(key, mark);
+    }
+
     /// The rules the engine runs on.
     pub fn rules(&self) -> &Arc<CompiledRules> {
         &self.rules

@@ -119,6 +119,14 @@ impl ModeMachine {
         }
     }
 
+    /// The same machine (mode, cause, latch, recent triggers) under new settings.
+    pub fn with_settings(mut self, settings: ModeSettings) -> Self {
+        self.degradations = (settings.escalate_after > 0)
+            .then(|| SlidingWindow::new(settings.escalate_after, settings.escalation_window));
+        self.settings = settings;
+        self
+    }
+
     /// The current mode.
     pub fn mode(&self) -> Mode {
         self.mode
