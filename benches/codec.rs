@@ -10,25 +10,7 @@ use bulkhead::frame::CanId;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn signal(name: &str, start_bit: u32, size: u32, byte_order: ByteOrder, value_type: ValueType) -> Signal {
-    Signal {
-        name: name.to_owned(),
-        start_bit,
-        size,
-        byte_order,
-        value_type,
-        factor: 1.0,
-        offset: 0.0,
-        min: 0.0,
-        max: 0.0,
-        unit: String::new(),
-        receivers: Vec::new(),
-        multiplexing: Multiplexing::Plain,
-        extended_multiplexing: Vec::new(),
-        value_descriptions: Vec::new(),
-        comment: None,
-        attributes: Vec::new(),
-        line: 0,
-    }
+    Signal::new(name, start_bit, size, byte_order, value_type)
 }
 
 fn scaled(mut s: Signal, factor: f64, offset: f64) -> Signal {

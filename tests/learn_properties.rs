@@ -9,7 +9,7 @@
 //! - numbers written into the rule file read back exactly.
 
 use bulkhead::codec::{SignalCodec, SignalIndex};
-use bulkhead::dbc::{ByteOrder, Multiplexing, Signal, ValueType};
+use bulkhead::dbc::{ByteOrder, Signal, ValueType};
 use bulkhead::e2e::ChecksumAlgorithm;
 use bulkhead::engine::bucket::{Bucket, RateSpec};
 use bulkhead::frame::CanId;
@@ -40,25 +40,7 @@ fn engine_accepts_all(times: &[Timestamp], per_second: f64, burst: f64) -> bool 
 }
 
 fn signal(size: u32, value_type: ValueType, factor: f64, offset: f64) -> SignalCodec {
-    let s = Signal {
-        name: "S".into(),
-        start_bit: 0,
-        size,
-        byte_order: ByteOrder::LittleEndian,
-        value_type,
-        factor,
-        offset,
-        min: 0.0,
-        max: 0.0,
-        unit: String::new(),
-        receivers: Vec::new(),
-        multiplexing: Multiplexing::Plain,
-        extended_multiplexing: Vec::new(),
-        value_descriptions: Vec::new(),
-        comment: None,
-        attributes: Vec::new(),
-        line: 1,
-    };
+    let s = Signal { factor, offset, line: 1, ..Signal::new("S", 0, size, ByteOrder::LittleEndian, value_type) };
     SignalCodec::new(&s, 8).unwrap()
 }
 

@@ -260,6 +260,31 @@ pub struct Signal {
 }
 
 impl Signal {
+    /// A signal with factor 1, offset 0, no range, unit, receivers,
+    /// multiplexing, value descriptions, comment or attributes (for code that
+    /// builds models: tests, tools, generated rules).
+    pub fn new(name: &str, start_bit: u32, size: u32, byte_order: ByteOrder, value_type: ValueType) -> Self {
+        Signal {
+            name: name.to_owned(),
+            start_bit,
+            size,
+            byte_order,
+            value_type,
+            factor: 1.0,
+            offset: 0.0,
+            min: 0.0,
+            max: 0.0,
+            unit: String::new(),
+            receivers: Vec::new(),
+            multiplexing: Multiplexing::Plain,
+            extended_multiplexing: Vec::new(),
+            value_descriptions: Vec::new(),
+            comment: None,
+            attributes: Vec::new(),
+            line: 0,
+        }
+    }
+
     /// True when the declared range is meaningful (not the `[0|0]` convention).
     pub fn has_range(&self) -> bool {
         !(self.min == 0.0 && self.max == 0.0)

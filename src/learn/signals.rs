@@ -209,28 +209,10 @@ pub fn widen(signal: &SignalCodec, min: f64, max: f64, bounds: (f64, f64), m: &R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dbc::{ByteOrder, Multiplexing, Signal};
+    use crate::dbc::{ByteOrder, Signal};
 
     fn signal(size: u32, value_type: ValueType, factor: f64, offset: f64) -> SignalCodec {
-        let s = Signal {
-            name: "S".into(),
-            start_bit: 0,
-            size,
-            byte_order: ByteOrder::LittleEndian,
-            value_type,
-            factor,
-            offset,
-            min: 0.0,
-            max: 0.0,
-            unit: String::new(),
-            receivers: Vec::new(),
-            multiplexing: Multiplexing::Plain,
-            extended_multiplexing: Vec::new(),
-            value_descriptions: Vec::new(),
-            comment: None,
-            attributes: Vec::new(),
-            line: 1,
-        };
+        let s = Signal { factor, offset, line: 1, ..Signal::new("S", 0, size, ByteOrder::LittleEndian, value_type) };
         SignalCodec::new(&s, 8).unwrap()
     }
 

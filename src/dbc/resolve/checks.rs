@@ -255,28 +255,10 @@ pub(crate) fn signal_layout(cx: &Ctx<'_>, messages: &[Message], offsets: &[Messa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dbc::model::{Multiplexing, ValueType};
+    use crate::dbc::model::ValueType;
 
     fn signal(start_bit: u32, size: u32, byte_order: ByteOrder) -> Signal {
-        Signal {
-            name: "s".into(),
-            start_bit,
-            size,
-            byte_order,
-            value_type: ValueType::Unsigned,
-            factor: 1.0,
-            offset: 0.0,
-            min: 0.0,
-            max: 0.0,
-            unit: String::new(),
-            receivers: Vec::new(),
-            multiplexing: Multiplexing::Plain,
-            extended_multiplexing: Vec::new(),
-            value_descriptions: Vec::new(),
-            comment: None,
-            attributes: Vec::new(),
-            line: 1,
-        }
+        Signal { line: 1, ..Signal::new("s", start_bit, size, byte_order, ValueType::Unsigned) }
     }
 
     #[test]
