@@ -22,8 +22,10 @@ mod state;
 mod tables;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use toml::Spanned;
 
@@ -35,6 +37,11 @@ use crate::diagnostic::Diagnostic;
 
 /// Largest `frames`/`count` of a trigger (the sliding window holds that many timestamps).
 pub const MAX_TRIGGER_THRESHOLD: u32 = 100_000;
+
+/// The longest time a rule file may give, in milliseconds (10^12 ms, about 31
+/// years): anything longer means "never" for a vehicle, and every deadline the
+/// engine computes from it stays far inside its timestamps' 584-year range.
+pub const MAX_MILLIS: f64 = 1e12;
 
 /// Everything a compilation needs besides the rule files themselves.
 #[derive(Clone, Debug, Default)]
@@ -147,6 +154,19 @@ impl Compiler {
             step_cells: tables.step_cells,
             warnings: Vec::new(),
         })
+    }
+
+    /// `ms` milliseconds (a number the caller checked is zero or more) as a
+    /// duration, or an error at `span` naming `what` when it is above
+    /// [`MAX_MILLIS`] (or not a number at all).
+    pub(crate) fn millis(&mut self, source: &RuleSource, span: &Range<usize>, ms: f64, what: &str) -> Option<Duration> {
+        let duration = if ms <= MAX_MILLIS { Duration::try_from_secs_f64(ms / 1000.0).ok() } else { None };
+        if duration.is_none() {
+            self.diags
+                .error(source, span, format!("`{what}` is {ms:e} ms, longer than any time a rule may give"))
+                .help = Some(format!("the longest is {MAX_MILLIS:e} ms (about 31 years)"));
+        }
+        duration
     }
 
     /// Reports a name that must be unique, keeping the first.

@@ -52,7 +52,7 @@ pub(crate) fn event_rate(c: &mut Compiler, files: &[ParsedFile]) -> RateSpec {
 fn millis(c: &mut Compiler, source: &RuleSource, v: &Spanned<f64>, what: &str) -> Option<Duration> {
     let ms = *v.get_ref();
     if ms > 0.0 && ms.is_finite() {
-        Some(Duration::from_secs_f64(ms / 1000.0))
+        c.millis(source, &v.span(), ms, what)
     } else {
         c.diags.error(source, &v.span(), format!("`{what}` must be a positive number of milliseconds"));
         None

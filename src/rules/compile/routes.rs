@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Duration;
 
 use toml::Spanned;
 
@@ -351,7 +350,9 @@ fn route<'a>(
     let min_interval = r.min_interval_ms.as_ref().and_then(|m| {
         let v = *m.get_ref();
         if v >= 0.0 && v.is_finite() {
-            Some(Duration::from_secs_f64(v / 1000.0))
+            let interval = c.millis(source, &m.span(), v, "min_interval_ms");
+            ok &= interval.is_some();
+            interval
         } else {
             c.diags.error(source, &m.span(), "`min_interval_ms` must be a number of milliseconds, zero or more");
             ok = false;
@@ -740,6 +741,15 @@ fn apply_rule(
     step_cells: &mut usize,
 ) -> bool {
     let mut ok = true;
+    // NaN compares false with everything: as a bound it would silently check nothing.
+    for (bound, key) in [(&section.min, "min"), (&section.max, "max")] {
+        if let Some(v) = bound
+            && v.get_ref().is_nan()
+        {
+            c.diags.error(source, &v.span(), format!("`{key}` of `{}` is not a number", name.get_ref()));
+            return false;
+        }
+    }
     let rule_min = section.min.as_ref().map(|m| (*m.get_ref(), m.span()));
     let rule_max = section.max.as_ref().map(|m| (*m.get_ref(), m.span()));
     if let (Some((lo, _)), Some((hi, span))) = (&rule_min, &rule_max)
@@ -876,10 +886,9 @@ fn counter(
         c.diags.error(source, &span, "`resync_ms` must be a number of milliseconds, zero or more");
         return None;
     }
-    Some(Declared {
-        check: CounterCheck { signal: index, bits, max_step, resync: Duration::from_secs_f64(resync_ms / 1000.0) },
-        span: cs.signal.span(),
-    })
+    let span = cs.resync_ms.as_ref().map(|r| r.span()).unwrap_or_default();
+    let resync = c.millis(source, &span, resync_ms, "resync_ms")?;
+    Some(Declared { check: CounterCheck { signal: index, bits, max_step, resync }, span: cs.signal.span() })
 }
 
 fn checksum(
@@ -943,6 +952,7 @@ fn cycle(c: &mut Compiler, source: &RuleSource, cy: &CycleSection) -> Option<Dec
         c.diags.error(source, &cy.period_ms.span(), "`period_ms` must be a positive number of milliseconds");
         return None;
     }
+    let period_duration = c.millis(source, &cy.period_ms.span(), period, "period_ms")?;
     let tolerance = cy.tolerance.as_ref().map_or(0.5, |t| *t.get_ref());
     if !(tolerance > 0.0 && tolerance < 1.0) {
         let span = cy.tolerance.as_ref().map(|t| t.span()).unwrap_or_default();
@@ -955,6 +965,8 @@ fn cycle(c: &mut Compiler, source: &RuleSource, cy: &CycleSection) -> Option<Dec
         c.diags.error(source, &span, "`mia_ms` must be a number of milliseconds, zero or more (0 disables)");
         return None;
     }
+    let mia_span = cy.mia_ms.as_ref().map_or_else(|| cy.period_ms.span(), |m| m.span());
+    let mia = if mia_ms > 0.0 { Some(c.millis(source, &mia_span, mia_ms, "mia_ms")?) } else { None };
     if mia_ms > 0.0 && mia_ms <= period {
         let span = cy.mia_ms.as_ref().map(|m| m.span()).unwrap_or_default();
         c.diags.warning(source, &span, format!("`mia_ms` {mia_ms} is not longer than the period {period}: every jitter will look like a missing message"));
@@ -965,13 +977,5 @@ fn cycle(c: &mut Compiler, source: &RuleSource, cy: &CycleSection) -> Option<Dec
         c.diags.error(source, &span, "`burst` must be at least 1");
         return None;
     }
-    Some(Declared {
-        check: CycleWatch {
-            period: Duration::from_secs_f64(period / 1000.0),
-            tolerance,
-            mia: (mia_ms > 0.0).then(|| Duration::from_secs_f64(mia_ms / 1000.0)),
-            burst,
-        },
-        span: cy.period_ms.span(),
-    })
+    Some(Declared { check: CycleWatch { period: period_duration, tolerance, mia, burst }, span: cy.period_ms.span() })
 }

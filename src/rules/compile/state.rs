@@ -52,13 +52,8 @@ pub(crate) fn state_vars(c: &mut Compiler, files: &[ParsedFile], ports: &[PortBu
                 );
                 continue;
             }
-            vars.push(StateBuild {
-                name: name.get_ref().clone(),
-                port,
-                codec,
-                signal,
-                max_age: Duration::from_secs_f64(age / 1000.0),
-            });
+            let Some(max_age) = c.millis(&f.source, &s.max_age_ms.span(), age, "max_age_ms") else { continue };
+            vars.push(StateBuild { name: name.get_ref().clone(), port, codec, signal, max_age });
         }
     }
     vars

@@ -92,6 +92,7 @@ pub(crate) fn build(
                 c.diags.error(&f.source, &span, "`mia_cycles` must be a number of cycles, zero or more (0 disables)");
                 continue;
             }
+            let mia_span = monitor.mia_cycles.as_ref().map(|m| m.span()).unwrap_or_default();
             let port = &ports[pi].port;
             for (key, codec) in port.codecs.codecs() {
                 let cycle_ms = port
@@ -105,12 +106,16 @@ pub(crate) fn build(
                 let s = &mut slots.slots[slot.0 as usize];
                 if s.cycle.is_none() {
                     let period = Duration::from_millis(u64::from(cycle_ms));
-                    s.cycle = Some(CycleWatch {
-                        period,
-                        tolerance,
-                        mia: (mia_cycles > 0.0).then(|| period.mul_f64(mia_cycles)),
-                        burst: 4.0,
-                    });
+                    let mia = if mia_cycles > 0.0 {
+                        let what = format!("mia_cycles` times the {cycle_ms} ms cycle time of `{}", codec.name());
+                        let Some(mia) = c.millis(&f.source, &mia_span, mia_cycles * f64::from(cycle_ms), &what) else {
+                            break;
+                        };
+                        Some(mia)
+                    } else {
+                        None
+                    };
+                    s.cycle = Some(CycleWatch { period, tolerance, mia, burst: 4.0 });
                 }
             }
         }
