@@ -223,7 +223,8 @@ mod tests {
         let (state2, rules2, outside2) = (state.clone(), rules.clone(), outside.clone());
         // Landlock restricts the calling thread only: a thread of its own keeps the test harness free.
         let outcome = std::thread::spawn(move || {
-            let sandbox = restrict_filesystem(std::slice::from_ref(&rules2), std::slice::from_ref(&state2)).expect("ruleset");
+            let sandbox =
+                restrict_filesystem(std::slice::from_ref(&rules2), std::slice::from_ref(&state2)).expect("ruleset");
             let in_state = std::fs::write(state2.join("freshness"), b"ok");
             let outside_write = std::fs::write(outside2.join("x"), b"no");
             let read_rules = std::fs::read(rules2.join("vehicle.toml"));
