@@ -186,7 +186,7 @@ fn build_frame(
         signal.encode_physical(value.parse()?, &mut data).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     slot.protect(&mut data, counter);
-    let fd = rules.port(slot.port).is_some_and(|p| p.medium == Medium::CanFd) && data.len() > 8;
+    let fd = data.len() > 8;
     let Some(secured) = slot.secured.and_then(|i| rules.secured.get(i)) else {
         return Ok(if fd {
             Frame::fd(slot.id, &data, FdFlags { brs: true, esi: false })?

@@ -187,14 +187,27 @@ pub fn try_write(socket: &CanSocket, frame: &CanAnyFrame) -> io::Result<()> {
     }
 }
 
-/// Whether the network interface `name` exists and is up.
-pub fn interface_is_up(name: &str) -> bool {
+/// The names of the network interfaces that exist and are up (one netlink
+/// dump, no file system access).
+pub fn interfaces_up() -> Vec<String> {
     match nix::ifaddrs::getifaddrs() {
-        Ok(mut list) => {
-            list.any(|ifa| ifa.interface_name == name && ifa.flags.contains(nix::net::if_::InterfaceFlags::IFF_UP))
+        Ok(list) => {
+            let mut names: Vec<String> = list
+                .filter(|ifa| ifa.flags.contains(nix::net::if_::InterfaceFlags::IFF_UP))
+                .map(|ifa| ifa.interface_name)
+                .collect();
+            names.sort();
+            names.dedup();
+            names
         }
-        Err(_) => false,
+        Err(_) => Vec::new(),
     }
+}
+
+/// True for write errors that mean the interface is gone or down
+/// (`ENETDOWN`, `ENODEV`, `ENXIO`).
+pub fn is_down_error(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(100 | 19 | 6))
 }
 
 #[cfg(test)]

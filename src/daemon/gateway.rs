@@ -113,6 +113,7 @@ pub struct Gateway {
     verdicts: Vec<(Frame, Verdict)>,
     overflow_reported: Vec<Option<Instant>>,
     overflow_pending: Vec<bool>,
+    ports_checked_at: Instant,
 }
 
 /// What happened to a frame handed to a port.
@@ -123,6 +124,7 @@ enum Sent {
     Down,
     Unbound,
     Failed,
+    PortDown(String),
 }
 
 impl Gateway {
@@ -170,6 +172,7 @@ impl Gateway {
             verdicts: Vec::with_capacity(crate::link::MAX_FRAMES_PER_DATAGRAM),
             overflow_reported: vec![None; count],
             overflow_pending: vec![false; count],
+            ports_checked_at: started,
         }
     }
 
@@ -230,7 +233,6 @@ impl Gateway {
                         }
                         if let Some(error) = failed {
                             can.socket = None;
-                            can.retry_at = Instant::now() + REOPEN_INTERVAL;
                             self.stats.port_down[index] = Some(error.to_string());
                             self.stats.faults[index] += 1;
                             self.overflow_pending[index] = false;
@@ -401,6 +403,7 @@ impl Gateway {
                 }
             }
             Sent::Failed => stats.write_errors[index] += 1,
+            Sent::PortDown(reason) => self.take_down(index, reason),
         }
     }
 
@@ -464,26 +467,54 @@ impl Gateway {
         }
     }
 
-    /// Reopens CAN ports whose interface is back.
-    pub fn reopen_ports(&mut self) {
+    /// Every [`REOPEN_INTERVAL`]: takes down CAN ports whose interface went
+    /// down (a down interface does not always wake a reader), and reopens
+    /// those whose interface is back.
+    pub fn check_ports(&mut self) {
         let wall = Instant::now();
+        if wall < self.ports_checked_at + REOPEN_INTERVAL {
+            return;
+        }
+        self.ports_checked_at = wall;
+        let up = can_io::interfaces_up();
         for index in 0..self.ports.len() {
             let Some(PortIo::Can(can)) = self.ports.get_mut(index) else { continue };
-            if can.socket.is_some() || wall < can.retry_at {
-                continue;
-            }
-            can.retry_at = wall + REOPEN_INTERVAL;
-            if !can_io::interface_is_up(&can.interface) {
-                continue;
-            }
-            match can.open() {
-                Ok(()) => {
-                    self.stats.port_down[index] = None;
-                    let detail = serde_json::json!({ "port": self.port_names.get(index), "interface": can.interface });
-                    self.log("port-up", detail);
+            let is_up = up.iter().any(|name| name == &can.interface);
+            match (&can.socket, is_up) {
+                (Some(_), false) => {
+                    self.take_down(index, "the interface is down".to_owned());
                 }
-                Err(error) => self.stats.port_down[index] = Some(error.to_string()),
+                (None, true) => match can.open() {
+                    Ok(()) => {
+                        self.stats.port_down[index] = None;
+                        let detail =
+                            serde_json::json!({ "port": self.port_names.get(index), "interface": can.interface });
+                        self.log("port-up", detail);
+                    }
+                    Err(error) => self.stats.port_down[index] = Some(error.to_string()),
+                },
+                _ => {}
             }
+        }
+    }
+
+    /// Closes a CAN port's socket; the engine hears of it as a `link-down` fault.
+    fn take_down(&mut self, index: usize, reason: String) {
+        if let Some(PortIo::Can(can)) = self.ports.get_mut(index) {
+            can.socket = None;
+            let dropped = can.egress.clear() as u64;
+            if let Some(count) = self.stats.egress_down.get_mut(index) {
+                *count += dropped;
+            }
+        }
+        if let Some(slot) = self.stats.port_down.get_mut(index) {
+            *slot = Some(reason);
+        }
+        if let Some(count) = self.stats.faults.get_mut(index) {
+            *count += 1;
+        }
+        if let Some(pending) = self.stats.down_pending.get_mut(index) {
+            *pending = true;
         }
     }
 
@@ -505,6 +536,7 @@ fn send_can(can: &mut super::ports::CanPort, frame: &Frame) -> Sent {
             // ENOBUFS (105): the interface queue is full.
             if can.egress.push(out).is_ok() { Sent::Queued } else { Sent::Overflow }
         }
+        Err(e) if can_io::is_down_error(&e) => Sent::PortDown(e.to_string()),
         Err(_) => Sent::Failed,
     }
 }

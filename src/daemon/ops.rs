@@ -32,7 +32,7 @@ impl Gateway {
         self.engine.on_timer(now);
         self.drain_engine();
         self.flush_egress();
-        self.reopen_ports();
+        self.check_ports();
         let received: Vec<u64> = self.engine.counters().ports.iter().map(|p| p.received).collect();
         self.load.sample(Instant::now(), received.into_iter());
         if let Some(recorder) = &mut self.recorder
@@ -112,9 +112,8 @@ impl Gateway {
                         if let Some(socket) = &can.socket
                             && super::can_io::apply_filters(socket, can.filters.as_deref()).is_err()
                         {
-                            // Reopened with the new filters by `reopen_ports`.
+                            // Reopened with the new filters by `check_ports`.
                             can.socket = None;
-                            can.retry_at = Instant::now();
                         }
                     }
                 }
@@ -126,7 +125,7 @@ impl Gateway {
                 PortIo::Unbound => {}
             }
         }
-        self.reopen_ports();
+        self.check_ports();
         Ok(json!({
             "rules": rules.name,
             "warnings": loaded.warnings,

@@ -9,7 +9,6 @@
 //! up again; meanwhile it neither reads nor writes.
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use socketcan::CanAnyFrame;
 
@@ -35,8 +34,6 @@ pub struct CanPort {
     pub socket: Option<CanSocket>,
     /// Frames waiting to be written.
     pub egress: BoundedQueue<CanAnyFrame>,
-    /// When to look at the interface again while it is down.
-    pub retry_at: Instant,
 }
 
 impl CanPort {

@@ -307,7 +307,6 @@ async fn serve(
                             receive_buffer: binding.and_then(|b| b.receive_buffer),
                             socket: None,
                             egress: BoundedQueue::new(ports::EGRESS_CAPACITY),
-                            retry_at: Instant::now() + super::gateway::REOPEN_INTERVAL,
                         };
                         if let Err(error) = can.open() {
                             tracing::error!(target: "bulkhead::daemon", port = %port.name, interface = %can.interface, error = %error, "CAN port down at start; retrying while the daemon runs");
