@@ -234,3 +234,26 @@ fn only_root_and_the_daemons_user_are_served() {
     assert!(stdout.contains("permission denied") || stderr.contains("ermission denied"), "{stdout} {stderr}");
     assert_eq!(daemon.status()["ok"], true);
 }
+
+#[test]
+fn a_revoked_key_is_refused_from_the_next_datagram_after_a_reload() {
+    let setup = Setup::with_keys_section("revocation_list = \"keys/revoked\"\n", "");
+    let revoked = setup.keys.join("revoked");
+    std::fs::write(&revoked, "bulkhead-revoked v1\n").expect("revocation list");
+    let daemon = setup.start(&[], &[]);
+    let mut head_unit = setup.device_sender("head-unit", 1);
+    send_datagram(setup.link, &seal(&mut head_unit, &[climate_request(1)]));
+    daemon.wait_status("accepted before the revocation", |s| s["link"]["accepted_datagrams"] == 1);
+
+    std::fs::write(&revoked, format!("bulkhead-revoked v1\n{}\n", head_unit.key_id())).expect("revoke");
+    let answer = daemon.ask(json!({ "command": "reload" }));
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["reload"]["revoked_link_keys"], 1, "{answer}");
+    send_datagram(setup.link, &seal(&mut head_unit, &[climate_request(2)]));
+    let status = daemon.wait_status("refused after the revocation", |s| link_dropped(s, "revoked_key") == 1);
+    assert_eq!(status["link"]["accepted_datagrams"], 1);
+    // Another device's key is untouched.
+    let mut phone = setup.device_sender("phone-app", 1);
+    send_datagram(setup.link, &seal(&mut phone, &[climate_request(3)]));
+    daemon.wait_status("the phone app still heard", |s| s["link"]["accepted_datagrams"] == 2);
+}

@@ -4,9 +4,8 @@
 //! Every CAN port gets one `CAN_RAW` socket with CAN FD frames enabled, used
 //! both to read and to write (a socket does not receive its own frames, so
 //! what the gateway sends on a bus never comes back to it as ingress). The
-//! socket is `socketcan::tokio::CanFdSocket` (non-blocking, registered with
-//! tokio), so the event loop can poll every port itself, in priority order
-//! ([`poll_read`]).
+//! socket is non-blocking and watched by the loop's epoll set
+//! ([`super::poller`]), which reads the ready ports in priority order.
 //!
 //! Kernel filters ([`receive_filters`]): on a hostile port only the ids that
 //! have a route or a DBC slot there are let through (anything else would be
@@ -17,12 +16,8 @@
 
 use std::io;
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use embedded_can::{ExtendedId, Frame as _, Id, StandardId};
-use futures_core::Stream;
-use socketcan::{CanAnyFrame, CanDataFrame, CanFdFrame, CanFilter, CanRemoteFrame, Frame as _, SocketOptions};
+use socketcan::{CanAnyFrame, CanDataFrame, CanFdFrame, CanFilter, CanRemoteFrame, Frame as _, Socket, SocketOptions};
 
 use crate::frame::{CanId, FdFlags, Frame};
 use crate::rules::{IdPattern, Port};
@@ -41,7 +36,7 @@ const ERROR_CLASSES: u32 = 0x40 | 0x04 | 0x100;
 pub const MAX_FILTERS: usize = 512;
 
 /// An open CAN port socket.
-pub type CanSocket = socketcan::tokio::CanFdSocket;
+pub type CanSocket = socketcan::CanFdSocket;
 
 /// `SOL_SOCKET`.
 const SOL_SOCKET: i32 = 1;
@@ -54,6 +49,7 @@ const SO_RCVBUFFORCE: i32 = 33;
 /// (`None`: everything) and an optional receive buffer size.
 pub fn open(interface: &str, filters: Option<&[(u32, u32)]>, receive_buffer: Option<usize>) -> io::Result<CanSocket> {
     let socket = CanSocket::open(interface)?;
+    socket.set_nonblocking(true)?;
     set_filters(&socket, filters)?;
     socket.set_error_filter(ERROR_CLASSES)?;
     if let Some(size) = receive_buffer {
@@ -66,13 +62,12 @@ pub fn open(interface: &str, filters: Option<&[(u32, u32)]>, receive_buffer: Opt
     Ok(socket)
 }
 
-/// Reads one frame if there is one; registers for a wake-up otherwise.
-pub fn poll_read(socket: &mut CanSocket, cx: &mut Context<'_>) -> Poll<io::Result<CanAnyFrame>> {
-    match Pin::new(socket).poll_next(cx) {
-        Poll::Ready(Some(Ok(frame))) => Poll::Ready(Ok(frame)),
-        Poll::Ready(Some(Err(e))) => Poll::Ready(Err(io::Error::other(e.to_string()))),
-        Poll::Ready(None) => Poll::Ready(Err(io::Error::other("the socket closed"))),
-        Poll::Pending => Poll::Pending,
+/// Reads one frame if there is one (`Ok(None)`: nothing to read now).
+pub fn read(socket: &CanSocket) -> io::Result<Option<CanAnyFrame>> {
+    match socket.read_frame() {
+        Ok(frame) => Ok(Some(frame)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -180,9 +175,9 @@ pub fn to_socket(frame: &Frame) -> Option<CanAnyFrame> {
 /// interface queue is full: the caller queues or drops).
 pub fn try_write(socket: &CanSocket, frame: &CanAnyFrame) -> io::Result<()> {
     match frame {
-        CanAnyFrame::Normal(f) => socket.try_write_frame(f),
-        CanAnyFrame::Remote(f) => socket.try_write_frame(f),
-        CanAnyFrame::Fd(f) => socket.try_write_frame(f),
+        CanAnyFrame::Normal(f) => socket.write_frame(f),
+        CanAnyFrame::Remote(f) => socket.write_frame(f),
+        CanAnyFrame::Fd(f) => socket.write_frame(f),
         CanAnyFrame::Error(_) => Err(io::Error::new(io::ErrorKind::InvalidInput, "error frames are never sent")),
     }
 }

@@ -1,7 +1,7 @@
 //! The gateway task's state and its frame path: frames and datagrams in,
 //! verdicts from the engine, frames out. No locks: one task owns all of it.
 //!
-//! Ingress is read by [`Gateway::poll_ports`] into bounded queues by
+//! Ingress is read by [`Gateway::read_ports`] into bounded queues by
 //! priority (trusted CAN ports first, then hostile CAN ports and link
 //! datagrams); [`Gateway::process`] empties the trusted queue completely and
 //! the hostile ones up to a budget per pass, so a flood on a hostile port
@@ -20,7 +20,6 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::can_io;
@@ -111,9 +110,12 @@ pub struct Gateway {
     scratch: Box<Datagram>,
     sealed: Vec<u8>,
     verdicts: Vec<(Frame, Verdict)>,
-    overflow_reported: Vec<Option<Instant>>,
+    overflow_reported: Vec<Option<Timestamp>>,
     overflow_pending: Vec<bool>,
     ports_checked_at: Instant,
+    was_ready: Vec<bool>,
+    /// The loop's epoll set, where CAN sockets are (re)registered.
+    pub poller: Option<super::poller::Poller>,
 }
 
 /// What happened to a frame handed to a port.
@@ -173,6 +175,8 @@ impl Gateway {
             overflow_reported: vec![None; count],
             overflow_pending: vec![false; count],
             ports_checked_at: started,
+            was_ready: vec![false; count],
+            poller: None,
         }
     }
 
@@ -199,73 +203,84 @@ impl Gateway {
         self.port_names = self.rules.ports.iter().map(|p| p.name.clone()).collect();
     }
 
-    /// Reads what the sockets have into the ingress queues, trusted ports
-    /// first. Ready when anything is queued; registers for wake-ups otherwise.
-    pub fn poll_ports(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Reads the ready ports into the ingress queues, trusted ports first. A
+    /// port ready in two passes in a row is in a burst: it is read up to
+    /// [`READ_BUDGET`] frames (until `EAGAIN`); otherwise one frame, because
+    /// the level-triggered epoll set reports it again if there is more, and a
+    /// quiet bus then costs no failed read per frame.
+    pub fn read_ports(&mut self, ready: &[usize]) {
         let rules = Arc::clone(&self.rules);
         for pass_trust in [Trust::Trusted, Trust::Hostile] {
-            for (index, io) in self.ports.iter_mut().enumerate() {
+            for &index in ready {
                 let Some(port) = rules.ports.get(index) else { continue };
                 if port.trust != pass_trust {
                     continue;
                 }
-                let id = PortId(index as u8);
-                match io {
-                    PortIo::Can(can) => {
-                        let Some(socket) = &mut can.socket else { continue };
-                        let queue = if pass_trust == Trust::Trusted { &mut self.trusted } else { &mut self.hostile };
-                        let mut failed = None;
-                        for _ in 0..READ_BUDGET {
-                            match can_io::poll_read(socket, cx) {
-                                Poll::Ready(Ok(frame)) => {
-                                    let Some(frame) = can_io::from_socket(&frame) else { continue };
-                                    if queue.push((id, frame)).is_err() {
-                                        self.stats.ingress_overflow[index] += 1;
-                                        self.overflow_pending[index] = true;
-                                    }
-                                }
-                                Poll::Ready(Err(e)) => {
-                                    failed = Some(e);
-                                    break;
-                                }
-                                Poll::Pending => break,
-                            }
-                        }
-                        if let Some(error) = failed {
-                            can.socket = None;
-                            self.stats.port_down[index] = Some(error.to_string());
-                            self.stats.faults[index] += 1;
-                            self.overflow_pending[index] = false;
-                            // Reported to the engine by `process` (it needs the time).
-                            self.stats.down_pending[index] = true;
-                        }
-                    }
-                    PortIo::Link(link) => {
-                        for _ in 0..READ_BUDGET {
-                            match link.socket.poll_recv_ready(cx) {
-                                Poll::Ready(Ok(())) => {}
-                                _ => break,
-                            }
-                            let scratch = &mut *self.scratch;
-                            match link.socket.try_recv_from(&mut scratch.bytes) {
-                                Ok((len, from)) => {
-                                    scratch.port = id;
-                                    scratch.len = len;
-                                    scratch.from = from;
-                                    if self.datagrams.push(*scratch).is_err() {
-                                        self.stats.ingress_overflow[index] += 1;
-                                        self.overflow_pending[index] = true;
-                                    }
-                                }
-                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                                Err(_) => self.stats.read_errors[index] += 1,
-                            }
-                        }
-                    }
-                    PortIo::Unbound => {}
-                }
+                let burst = self.was_ready.get(index).copied().unwrap_or(false);
+                let budget = if burst { READ_BUDGET } else { 1 };
+                self.read_port(index, pass_trust, budget);
             }
         }
+        for (index, flag) in self.was_ready.iter_mut().enumerate() {
+            *flag = ready.contains(&index);
+        }
+    }
+
+    fn read_port(&mut self, index: usize, trust: Trust, budget: usize) {
+        let id = PortId(index as u8);
+        match self.ports.get_mut(index) {
+            Some(PortIo::Can(can)) => {
+                let Some(socket) = &can.socket else { return };
+                let queue = if trust == Trust::Trusted { &mut self.trusted } else { &mut self.hostile };
+                let mut failed = None;
+                for _ in 0..budget {
+                    match can_io::read(socket) {
+                        Ok(Some(frame)) => {
+                            let Some(frame) = can_io::from_socket(&frame) else { continue };
+                            if queue.push((id, frame)).is_err() {
+                                self.stats.ingress_overflow[index] += 1;
+                                self.overflow_pending[index] = true;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if let Some(error) = failed {
+                    // The engine hears of it as a fault in `process`.
+                    self.take_down(index, error.to_string());
+                }
+            }
+            Some(PortIo::Link(link)) => {
+                for _ in 0..budget {
+                    let scratch = &mut *self.scratch;
+                    match link.socket.recv_from(&mut scratch.bytes) {
+                        Ok((len, from)) => {
+                            scratch.port = id;
+                            scratch.len = len;
+                            scratch.from = from;
+                            if self.datagrams.push(*scratch).is_err() {
+                                self.stats.ingress_overflow[index] += 1;
+                                self.overflow_pending[index] = true;
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            self.stats.read_errors[index] += 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// True when queued work or a fault waits for [`Gateway::process`].
+    pub fn has_work(&self) -> bool {
         !self.trusted.is_empty()
             || !self.hostile.is_empty()
             || !self.datagrams.is_empty()
@@ -294,7 +309,6 @@ impl Gateway {
     }
 
     fn report_port_faults(&mut self, now: Timestamp) {
-        let wall = Instant::now();
         for index in 0..self.overflow_pending.len() {
             let port = Some(PortId(index as u8));
             if self.stats.down_pending.get(index).copied().unwrap_or(false) {
@@ -307,11 +321,12 @@ impl Gateway {
                 self.log("port-down", detail);
             }
             if self.overflow_pending[index] {
+                // Engine time: no clock read on the frame path.
                 let due =
-                    self.overflow_reported[index].is_none_or(|at| wall.duration_since(at) >= OVERFLOW_FAULT_INTERVAL);
+                    self.overflow_reported[index].is_none_or(|at| now.saturating_since(at) >= OVERFLOW_FAULT_INTERVAL);
                 if due {
                     self.overflow_pending[index] = false;
-                    self.overflow_reported[index] = Some(wall);
+                    self.overflow_reported[index] = Some(now);
                     self.engine.on_fault(now, port, FaultKind::QueueOverflow);
                 }
             }
@@ -426,7 +441,7 @@ impl Gateway {
                 continue;
             }
             match sender.seal(std::slice::from_ref(frame), sealed) {
-                Ok(done) => match link.socket.try_send_to(sealed.get(..done.len).unwrap_or(&[]), address) {
+                Ok(done) => match link.socket.send_to(sealed.get(..done.len).unwrap_or(&[]), address) {
                     Ok(_) => stats.link_sent += 1,
                     Err(_) => stats.write_errors[dest.0 as usize] += 1,
                 },
@@ -486,6 +501,9 @@ impl Gateway {
                 }
                 (None, true) => match can.open() {
                     Ok(()) => {
+                        if let (Some(poller), Some(socket)) = (&self.poller, &can.socket) {
+                            let _ = poller.add(socket, index);
+                        }
                         self.stats.port_down[index] = None;
                         let detail =
                             serde_json::json!({ "port": self.port_names.get(index), "interface": can.interface });
@@ -501,6 +519,9 @@ impl Gateway {
     /// Closes a CAN port's socket; the engine hears of it as a `link-down` fault.
     fn take_down(&mut self, index: usize, reason: String) {
         if let Some(PortIo::Can(can)) = self.ports.get_mut(index) {
+            if let (Some(poller), Some(socket)) = (&self.poller, &can.socket) {
+                poller.remove(socket);
+            }
             can.socket = None;
             let dropped = can.egress.clear() as u64;
             if let Some(count) = self.stats.egress_down.get_mut(index) {

@@ -29,6 +29,7 @@ pub mod load;
 pub mod marks;
 pub mod notify;
 pub mod ops;
+pub mod poller;
 pub mod ports;
 pub mod privileges;
 pub mod record;

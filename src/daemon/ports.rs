@@ -62,8 +62,8 @@ pub struct Peer {
 /// An Ethernet port: the authenticated link over UDP.
 #[derive(Debug)]
 pub struct LinkPort {
-    /// The socket.
-    pub socket: tokio::net::UdpSocket,
+    /// The socket (non-blocking).
+    pub socket: std::net::UdpSocket,
     /// The devices the rules put on this port.
     pub peers: Vec<Peer>,
 }

@@ -4,35 +4,34 @@
 //! (the link's UDP sockets, the management socket, the metrics listener);
 //! when root, switch to the configured user; drop every capability; load keys
 //! and rules and the state (as that user, so the key store's owner checks
-//! hold); restrict the file system (Landlock); then start a single-threaded
-//! tokio runtime whose one task owns the engine, open the CAN sockets, tell
-//! systemd `READY=1` and loop.
+//! hold); restrict the file system (Landlock); open the CAN sockets; start
+//! the management thread (a single-threaded tokio runtime: management
+//! socket, metrics, signals); tell systemd `READY=1` and loop.
 //!
-//! The loop waits for anything (a readable socket, the timer, a signal, a
-//! management request), then reads what is there into the ingress queues
-//! (trusted ports first) and hands them to the engine. Every
-//! [`crate::engine::TIMER_TICK`] the engine's timer runs and the watchdog is
-//! fed (at half of `WATCHDOG_USEC`): if the loop stalls, systemd notices.
+//! The loop, on the main thread, owns the engine and every socket of the
+//! frame path ([`super::poller`]): it waits for anything (a readable port, the
+//! timer, a wake-up from the management thread), reads what is there into
+//! the ingress queues (trusted ports first) and hands them to the engine.
+//! Every [`crate::engine::TIMER_TICK`] the engine's timer runs and the
+//! watchdog is fed (at half of `WATCHDOG_USEC`): if the loop stalls, systemd
+//! notices.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::{Duration, Instant};
-
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use std::time::Instant;
 
 use super::config::{self, Config, ConfigError};
 use super::gateway::Gateway;
 use super::load::{self, LoadError};
 use super::marks::MarkKind;
 use super::notify::{self, Notifier};
+use super::poller::{Poller, Ready};
 use super::ports::{self, CanPort, LinkPort, PortIo};
 use super::privileges::{self, PrivilegeError, Sandbox};
 use super::record::Recorder;
 use super::ring::BoundedQueue;
-use super::server::{self, Command};
+use super::server::{self, Control, Message};
 use super::state::{self, StateError, StateOrigin};
 use crate::bundle::LastGoodBundle;
 use crate::diagnostic::Diagnostic;
@@ -152,12 +151,8 @@ pub fn run(options: &RunOptions) -> Result<(), DaemonError> {
         }
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| DaemonError::Socket { what: "tokio runtime".to_owned(), source })?;
     let socket_path = config.management_socket.clone();
-    let result = runtime.block_on(serve(config, engine, store, last_bundle, state, early, notifier));
+    let result = serve(config, engine, store, last_bundle, state, early, notifier);
     let _ = std::fs::remove_file(&socket_path);
     result
 }
@@ -253,15 +248,7 @@ fn check_bindings(config: &Config, rules: &CompiledRules) -> Result<(), DaemonEr
     Ok(())
 }
 
-struct Wake {
-    stop: bool,
-    reload: bool,
-    tick: bool,
-    frames: bool,
-    command: Option<Command>,
-}
-
-async fn serve(
+fn serve(
     config: Config,
     engine: Engine,
     store: Option<crate::keys::FileKeyStore>,
@@ -272,6 +259,8 @@ async fn serve(
 ) -> Result<(), DaemonError> {
     let rules = Arc::clone(engine.rules());
     let started = Instant::now();
+    let (poller, waker) =
+        Poller::new(TIMER_TICK).map_err(|source| DaemonError::Socket { what: "epoll".to_owned(), source })?;
     let mut udp = early.udp;
     let marks = state.marks.marks().clone();
     let send_mark = |key| marks.get(MarkKind::Send, key);
@@ -280,12 +269,12 @@ async fn serve(
     for (index, port) in rules.ports.iter().enumerate() {
         let id = crate::rules::PortId(index as u8);
         let binding = config.port(&port.name);
+        let socket_error = |source| DaemonError::Socket { what: format!("port {}", port.name), source };
         let io = match port.medium {
             Medium::Ethernet => match udp.iter().position(|(name, _)| name == &port.name) {
                 Some(i) => {
                     let (_, socket) = udp.swap_remove(i);
-                    let socket = tokio::net::UdpSocket::from_std(socket)
-                        .map_err(|source| DaemonError::Socket { what: format!("port {}", port.name), source })?;
+                    poller.add(&socket, index).map_err(socket_error)?;
                     let store = store.as_ref().map(|s| s as &dyn KeyStore);
                     PortIo::Link(LinkPort {
                         socket,
@@ -308,9 +297,16 @@ async fn serve(
                             socket: None,
                             egress: BoundedQueue::new(ports::EGRESS_CAPACITY),
                         };
-                        if let Err(error) = can.open() {
-                            tracing::error!(target: "bulkhead::daemon", port = %port.name, interface = %can.interface, error = %error, "CAN port down at start; retrying while the daemon runs");
-                            down_at_start.push((index, error.to_string()));
+                        match can.open() {
+                            Ok(()) => {
+                                if let Some(socket) = &can.socket {
+                                    poller.add(socket, index).map_err(socket_error)?;
+                                }
+                            }
+                            Err(error) => {
+                                tracing::error!(target: "bulkhead::daemon", port = %port.name, interface = %can.interface, error = %error, "CAN port down at start; retrying while the daemon runs");
+                                down_at_start.push((index, error.to_string()));
+                            }
                         }
                         PortIo::Can(can)
                     }
@@ -326,6 +322,7 @@ async fn serve(
 
     let mut gateway =
         Gateway::new(config.clone(), engine, store, last_bundle, state.freshness, state.marks, port_io, started);
+    gateway.poller = Some(poller);
     for (index, error) in down_at_start {
         gateway.stats.port_down[index] = Some(error);
         gateway.stats.down_pending[index] = true;
@@ -340,56 +337,27 @@ async fn serve(
         );
     }
 
-    let (commands_tx, mut commands) = mpsc::channel::<Command>(server::COMMAND_QUEUE);
-    let management = tokio::net::UnixListener::from_std(early.management)
-        .map_err(|source| DaemonError::Socket { what: "management socket".to_owned(), source })?;
+    let (control, messages) = Control::new(waker);
     let own_uid = nix::unistd::geteuid().as_raw();
-    tokio::spawn(server::serve_management(management, commands_tx.clone(), own_uid));
-    if let Some(listener) = early.metrics {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|source| DaemonError::Socket { what: "metrics".to_owned(), source })?;
-        tokio::spawn(server::serve_metrics(listener, commands_tx.clone()));
-    }
-    drop(commands_tx);
+    server::spawn(early.management, early.metrics, control, own_uid)
+        .map_err(|source| DaemonError::Socket { what: "management thread".to_owned(), source })?;
 
-    let signal_error = |source| DaemonError::Socket { what: "signal handler".to_owned(), source };
-    let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
-    let mut hangup = signal(SignalKind::hangup()).map_err(signal_error)?;
-    let mut tick = tokio::time::interval(TIMER_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let watchdog = notify::watchdog_interval().map(|i| i / 2);
     let mut last_ping = Instant::now();
-
     let _ = notifier.notify(&notify::ready_message(&format!("forwarding with rules `{}`", rules.name)));
     let _ = notifier.notify("WATCHDOG=1");
     tracing::info!(target: "bulkhead::daemon", rules = %rules.name, ports = rules.ports.len(), pid = std::process::id(), "ready");
 
+    let mut ready = Ready::default();
     let mut hostile_left = false;
-    loop {
-        let wake = std::future::poll_fn(|cx| {
-            let stop = terminate.poll_recv(cx).is_ready() | interrupt.poll_recv(cx).is_ready();
-            let reload = hangup.poll_recv(cx).is_ready();
-            let tick = tick.poll_tick(cx).is_ready();
-            let command = match commands.poll_recv(cx) {
-                Poll::Ready(command) => command,
-                Poll::Pending => None,
-            };
-            let frames = gateway.poll_ports(cx) || hostile_left;
-            if stop || reload || tick || frames || command.is_some() {
-                Poll::Ready(Wake { stop, reload, tick, frames, command })
-            } else {
-                Poll::Pending
-            }
-        })
-        .await;
-        if wake.stop {
-            break;
-        }
-        if wake.frames {
-            hostile_left = gateway.process();
-        }
-        if wake.tick {
+    'serve: loop {
+        let Some(poller) = gateway.poller.as_mut() else { break };
+        poller
+            .wait(hostile_left, &mut ready)
+            .map_err(|source| DaemonError::Socket { what: "epoll".to_owned(), source })?;
+        gateway.read_ports(&ready.ports);
+        hostile_left = gateway.has_work() && gateway.process();
+        if ready.tick {
             gateway.on_tick();
             if let Some(half) = watchdog
                 && last_ping.elapsed() >= half
@@ -398,16 +366,23 @@ async fn serve(
                 last_ping = Instant::now();
             }
         }
-        if wake.reload {
-            reload(&mut gateway, &notifier);
-        }
-        if let Some(command) = wake.command {
-            let reply = if command.request.command == "reload" {
-                super::ops::Reply::Json(reload(&mut gateway, &notifier))
-            } else {
-                gateway.command(&command.request)
-            };
-            let _ = command.reply.send(reply);
+        if ready.wake {
+            while let Ok(message) = messages.try_recv() {
+                match message {
+                    Message::Stop => break 'serve,
+                    Message::Reload => {
+                        reload(&mut gateway, &notifier);
+                    }
+                    Message::Request(command) => {
+                        let reply = if command.request.command == "reload" {
+                            super::ops::Reply::Json(reload(&mut gateway, &notifier))
+                        } else {
+                            gateway.command(&command.request)
+                        };
+                        let _ = command.reply.send(reply);
+                    }
+                }
+            }
         }
     }
     let _ = notifier.notify("STOPPING=1");
@@ -416,8 +391,6 @@ async fn serve(
         let _ = recorder.flush();
     }
     tracing::info!(target: "bulkhead::daemon", "stopped");
-    // Let the management tasks go without waiting for their clients.
-    tokio::time::timeout(Duration::from_millis(10), async {}).await.ok();
     Ok(())
 }
 

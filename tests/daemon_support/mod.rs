@@ -43,6 +43,11 @@ fn free_udp_port() -> SocketAddr {
 impl Setup {
     /// Keys, a copy of the reference rules (so a test may break them), a configuration.
     pub fn new(extra_config: &str) -> Setup {
+        Setup::with_keys_section("", extra_config)
+    }
+
+    /// As [`Setup::new`], with more lines in the `[keys]` section.
+    pub fn with_keys_section(keys_extra: &str, extra_config: &str) -> Setup {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let keys_dir = dir.path().join("keys");
@@ -77,7 +82,7 @@ impl Setup {
         std::fs::write(
             &config,
             format!(
-                "[rules]\nfiles = [\"rules/vehicle.toml\"]\n[keys]\ndirectory = \"keys\"\n[state]\ndirectory = \"state\"\n\
+                "[rules]\nfiles = [\"rules/vehicle.toml\"]\n[keys]\ndirectory = \"keys\"\n{keys_extra}[state]\ndirectory = \"state\"\n\
                  [ports.infotainment]\nlisten = \"{link}\"\n[management]\nsocket = \"run/bulkhead.sock\"\n{extra_config}"
             ),
         )
