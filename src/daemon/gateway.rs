@@ -50,6 +50,8 @@ pub const HOSTILE_QUEUE: usize = 256;
 pub const DATAGRAM_QUEUE: usize = 64;
 /// Frames read from one socket per poll.
 pub const READ_BUDGET: usize = 64;
+/// Ports receiving more frames per second than this are read in batches.
+pub const BATCH_ABOVE_FPS: f64 = 1000.0;
 /// Hostile frames and datagrams handled per pass (each) before trusted ports are looked at again.
 pub const HOSTILE_BUDGET: usize = 32;
 /// A queue-overflow fault is reported to the engine at most this often per port.
@@ -113,7 +115,7 @@ pub struct Gateway {
     overflow_reported: Vec<Option<Timestamp>>,
     overflow_pending: Vec<bool>,
     ports_checked_at: Instant,
-    was_ready: Vec<bool>,
+    batch: Vec<bool>,
     /// The loop's epoll set, where CAN sockets are (re)registered.
     pub poller: Option<super::poller::Poller>,
 }
@@ -175,7 +177,7 @@ impl Gateway {
             overflow_reported: vec![None; count],
             overflow_pending: vec![false; count],
             ports_checked_at: started,
-            was_ready: vec![false; count],
+            batch: vec![false; count],
             poller: None,
         }
     }
@@ -200,14 +202,16 @@ impl Gateway {
     /// Called after a reload: port names and queue bookkeeping follow the new rules.
     pub fn rules_changed(&mut self) {
         self.rules = Arc::clone(self.engine.rules());
+        self.batch = vec![false; self.rules.ports.len()];
         self.port_names = self.rules.ports.iter().map(|p| p.name.clone()).collect();
     }
 
     /// Reads the ready ports into the ingress queues, trusted ports first. A
-    /// port ready in two passes in a row is in a burst: it is read up to
-    /// [`READ_BUDGET`] frames (until `EAGAIN`); otherwise one frame, because
-    /// the level-triggered epoll set reports it again if there is more, and a
-    /// quiet bus then costs no failed read per frame.
+    /// busy port (more than [`BATCH_ABOVE_FPS`] frames per second over the
+    /// last second) is read up to [`READ_BUDGET`] frames, until `EAGAIN`; a
+    /// quiet one a single frame, because the level-triggered epoll set reports
+    /// it again if there is more, and so a quiet bus costs no failed read per
+    /// frame while a busy one costs no `epoll_wait` per frame.
     pub fn read_ports(&mut self, ready: &[usize]) {
         let rules = Arc::clone(&self.rules);
         for pass_trust in [Trust::Trusted, Trust::Hostile] {
@@ -216,13 +220,21 @@ impl Gateway {
                 if port.trust != pass_trust {
                     continue;
                 }
-                let burst = self.was_ready.get(index).copied().unwrap_or(false);
-                let budget = if burst { READ_BUDGET } else { 1 };
-                self.read_port(index, pass_trust, budget);
+                let busy = self.batch.get(index).copied().unwrap_or(false);
+                self.read_port(index, pass_trust, if busy { READ_BUDGET } else { 1 });
             }
         }
-        for (index, flag) in self.was_ready.iter_mut().enumerate() {
-            *flag = ready.contains(&index);
+    }
+
+    /// Decides, from the last second's load, which ports are read in batches.
+    pub fn update_batching(&mut self) {
+        for (index, batch) in self.batch.iter_mut().enumerate() {
+            let rate = self.load.rate(index);
+            if rate > BATCH_ABOVE_FPS {
+                *batch = true;
+            } else if rate < BATCH_ABOVE_FPS / 2.0 {
+                *batch = false;
+            }
         }
     }
 

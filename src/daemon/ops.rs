@@ -35,6 +35,7 @@ impl Gateway {
         self.check_ports();
         let received: Vec<u64> = self.engine.counters().ports.iter().map(|p| p.received).collect();
         self.load.sample(Instant::now(), received.into_iter());
+        self.update_batching();
         if let Some(recorder) = &mut self.recorder
             && let Err(error) = recorder.flush()
         {

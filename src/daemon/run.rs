@@ -350,8 +350,7 @@ fn serve(
 
     let mut ready = Ready::default();
     let mut hostile_left = false;
-    'serve: loop {
-        let Some(poller) = gateway.poller.as_mut() else { break };
+    'serve: while let Some(poller) = gateway.poller.as_mut() {
         poller
             .wait(hostile_left, &mut ready)
             .map_err(|source| DaemonError::Socket { what: "epoll".to_owned(), source })?;
