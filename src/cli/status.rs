@@ -62,12 +62,17 @@ impl Client {
     }
 
     fn ask(&mut self, request: &Value) -> anyhow::Result<Value> {
-        self.writer.write_all(format!("{request}\n").as_bytes())?;
+        // A daemon that refuses the peer answers and closes before reading:
+        // the write may fail, the refusal is still there to read.
+        let sent = self.writer.write_all(format!("{request}\n").as_bytes());
         let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
-            bail!("the daemon closed the connection without answering");
+        let read = self.reader.read_line(&mut line);
+        match (read, sent) {
+            (Ok(n), _) if n > 0 => serde_json::from_str(&line).context("the daemon's answer is not JSON"),
+            (_, Err(e)) => bail!("cannot send the request to the daemon: {e}"),
+            (Err(e), Ok(())) => bail!("no answer from the daemon: {e}"),
+            (Ok(_), Ok(())) => bail!("the daemon closed the connection without answering"),
         }
-        serde_json::from_str(&line).context("the daemon's answer is not JSON")
     }
 }
 
