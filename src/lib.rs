@@ -19,12 +19,14 @@
 //!   format, generation, permission-checked loading, revocation, the key store;
 //! - [`bundle`]: signed rule bundles (rule files and their DBC files, Ed25519);
 //! - [`secoc`]: AUTOSAR SecOC verification, generation and freshness persistence;
-//! - [`learn`]: a rule file proposed from a clean capture, for review.
+//! - [`learn`]: a rule file proposed from a clean capture, for review;
+//! - [`daemon`]: the live gateway (`bulkhead run`): sockets, persistence, management, systemd.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod bundle;
 pub mod codec;
+pub mod daemon;
 pub mod dbc;
 pub mod diagnostic;
 pub mod e2e;

@@ -46,8 +46,9 @@ FD_LENGTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64)
 class FrameCodec:
     """Packs and unpacks frames of one ID, kind and length with a sequence number."""
 
-    def __init__(self, can_id, fd, length):
+    def __init__(self, can_id, fd, length, checksum="none"):
         self.fd = fd
+        self.checksum = checksum
         self.length = length
         self.wire_id = can_id | CAN_EFF_FLAG if can_id > CAN_SFF_MASK else can_id
         self.format = FD_FORMAT if fd else CLASSIC_FORMAT
@@ -56,6 +57,12 @@ class FrameCodec:
 
     def pack(self, seq):
         data = struct.pack("<I", seq & 0xFFFFFFFF) + self.padding
+        if self.checksum == "xor8":
+            # The last byte is the XOR of the others (a checksum a rule can check).
+            xor = 0
+            for byte in data[:-1]:
+                xor ^= byte
+            data = data[:-1] + bytes((xor,))
         if self.fd:
             return struct.pack(self.format, self.wire_id, self.length, CANFD_BRS, data)
         return struct.pack(self.format, self.wire_id, self.length, data)
@@ -379,6 +386,8 @@ def parse_args(argv):
                         help="rate: the receiver stops when --rx is quiet this long after the sender is done")
     parser.add_argument("--rcvbuf", type=int, default=0, help="rate: receive buffer in bytes (default: the kernel's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--checksum", choices=("none", "xor8"), default="none",
+                        help="xor8: the last data byte is the XOR of the others (for forwarders that check it)")
     args = parser.parse_args(argv)
     if args.id > CAN_EFF_MASK or args.id < 0:
         parser.error(f"--id {args.id:#x} is not a CAN ID")
@@ -386,6 +395,8 @@ def parse_args(argv):
         parser.error(f"--length {args.length} is not a valid {'CAN FD' if args.fd else 'classic CAN'} length")
     if args.length < 4:
         parser.error("--length must be at least 4: the sequence number takes 4 bytes")
+    if args.checksum != "none" and args.length < 5:
+        parser.error("--checksum needs --length 5 or more: the sequence number takes 4 bytes, the checksum one")
     for name in ("count", "rate_count", "timeout_ms", "quiet_ms"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive")
@@ -394,9 +405,9 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
-    codec = FrameCodec(args.id, args.fd, args.length)
+    codec = FrameCodec(args.id, args.fd, args.length, args.checksum)
     report = {"setup": {"tx": args.tx, "rx": args.rx, "id": f"{args.id:#x}", "fd": args.fd,
-                        "length": args.length, "kernel": os.uname().release}}
+                        "length": args.length, "checksum": args.checksum, "kernel": os.uname().release}}
     try:
         if args.mode in ("latency", "all"):
             report["latency"] = measure_latency(args, codec)

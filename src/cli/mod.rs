@@ -8,6 +8,8 @@ mod keys;
 mod learn;
 mod output;
 mod replay;
+mod run;
+mod status;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,10 @@ enum Command {
     Sign(keys::SignArgs),
     /// Propose a rule file from a clean capture, for review.
     Learn(learn::Args),
+    /// Run the live gateway: CAN, CAN FD and link sockets, management socket, systemd.
+    Run(run::Args),
+    /// Ask a running gateway: status, metrics, reload, authenticated mode reset.
+    Status(status::Args),
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -52,6 +58,8 @@ pub fn main() -> ExitCode {
         Command::Keygen(a) => keys::keygen(a),
         Command::Sign(a) => keys::sign(a),
         Command::Learn(a) => learn::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Status(a) => status::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The checks of scripts/vcan-run, from the host: the smoke test and the check
-# of scripts/uml/canlat.py inside a vcan environment, exit statuses, stdout and stderr, environment and working
+# The checks of scripts/vcan-run, from the host: the smoke test, the check
+# of scripts/uml/canlat.py and the live daemon's end-to-end tests (daemon_*.sh) inside a vcan environment, exit statuses, stdout and stderr, environment and working
 # directory, timeouts, a guest that dies or cannot be prepared, the native mode (inside User-Mode
 # Linux, whose kernel has vcan), usage errors; then that nothing was left
 # behind (work directories, processes).
@@ -28,6 +28,16 @@ trap 'rm -rf -- "$scratch"' EXIT
 if ! "$vcan_run" --uml --install >"$scratch/install.log" 2>&1; then
     echo "run-all: scripts/vcan-run --uml --install failed; nothing else can work:" >&2
     sed 's/^/  | /' "$scratch/install.log" >&2
+    echo "vcan: 0 passed, 1 failed"
+    exit 1
+fi
+
+# The daemon's end-to-end tests run binaries built here, on the host.
+build_log=$scratch/build.log
+if ! { cargo build --quiet -p bulkhead --bin bulkhead --example daemon_peer &&
+    cargo build --quiet -p bulkhead-sim --bin bulkhead-sim; } >"$build_log" 2>&1; then
+    echo "run-all: building bulkhead, examples/daemon_peer and bulkhead-sim failed:" >&2
+    sed 's/^/  | /' "$build_log" >&2
     echo "vcan: 0 passed, 1 failed"
     exit 1
 fi
@@ -78,6 +88,8 @@ expect_status() {
 # --- start everything -----------------------------------------------------------------
 start smoke -- tests/vcan/smoke.sh
 start canlat -- tests/vcan/canlat.sh
+start daemon-forward --ifaces vcan0,vcan1,vcan2 --timeout 120 -- tests/vcan/daemon_forward.sh
+start daemon-faults --ifaces vcan0,vcan1,vcan2 --timeout 120 -- tests/vcan/daemon_faults.sh
 start native-mode --uml -- "$vcan_run" --verbose -- tests/vcan/smoke.sh
 start status-false -- false
 # From another directory, with a variable that must get in and one that must not.
@@ -119,6 +131,15 @@ if [ "$(status_of canlat)" = 0 ] && [ "$(grep -c '^canlat-check: ok: ' "$scratch
 else
     report "canlat.py" 1 "status $(status_of canlat): $(tr '\n' ' ' <"$scratch/canlat.out") $(stderr_of canlat)"
 fi
+
+# The daemon's end-to-end scripts print "NAME: all N checks passed" when every check passed.
+for daemon_test in daemon-forward daemon-faults; do
+    if [ "$(status_of "$daemon_test")" = 0 ] && grep -q "^$daemon_test: all [0-9]* checks passed$" "$scratch/$daemon_test.out"; then
+        report "$daemon_test: $(grep -c "^$daemon_test: ok: " "$scratch/$daemon_test.out") checks of the live daemon ($(ms_of "$daemon_test") ms)" 0 ""
+    else
+        report "$daemon_test" 1 "status $(status_of "$daemon_test"): $(grep -E ': (ok|FAIL): ' "$scratch/$daemon_test.out" "$scratch/$daemon_test.err" | tail -n 3 | tr '\n' ' ') $(stderr_of "$daemon_test")"
+    fi
+done
 
 expect_status status-false 1
 
