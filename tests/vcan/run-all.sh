@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The checks of scripts/vcan-run, from the host: the smoke test and the check
-# of scripts/uml/canlat.py inside a vcan environment, exit statuses, stdout and stderr, environment and working
+# of scripts/uml/canlat.py inside a vcan environment, the simulator's live
+# mode (tests/vcan/sim_*.sh), exit statuses, stdout and stderr, environment and working
 # directory, timeouts, a guest that dies or cannot be prepared, the native mode (inside User-Mode
 # Linux, whose kernel has vcan), usage errors; then that nothing was left
 # behind (work directories, processes).
 #
 #   tests/vcan/run-all.sh        (from any directory)
 #
-# The guests run in parallel: about 5 s on two cores. Prints one line per
+# The guests run in parallel: about 20 s on two cores (the simulator plays its
+# scenarios in real time). Prints one line per
 # check and a summary line "vcan: N passed, M failed"; exits 1 if any failed.
 set -uo pipefail
 
@@ -28,6 +30,14 @@ trap 'rm -rf -- "$scratch"' EXIT
 if ! "$vcan_run" --uml --install >"$scratch/install.log" 2>&1; then
     echo "run-all: scripts/vcan-run --uml --install failed; nothing else can work:" >&2
     sed 's/^/  | /' "$scratch/install.log" >&2
+    echo "vcan: 0 passed, 1 failed"
+    exit 1
+fi
+
+# The simulator's live tests run the debug binaries of the workspace.
+if ! cargo build --quiet -p bulkhead -p bulkhead-sim >"$scratch/build.log" 2>&1; then
+    echo "run-all: cargo build -p bulkhead -p bulkhead-sim failed:" >&2
+    sed 's/^/  | /' "$scratch/build.log" >&2
     echo "vcan: 0 passed, 1 failed"
     exit 1
 fi
@@ -96,6 +106,8 @@ start guest-death --uml -- halt -f
 start timeout --timeout 2 -- sleep 60
 # A guest that cannot be prepared: the second vcan0 cannot be created.
 start setup-failure --ifaces vcan0,vcan0 -- true
+start sim-live --ifaces vcan0,vcan1,vcan2 -- tests/vcan/sim_live.sh
+start sim-attacks --ifaces vcan0,vcan1,vcan2 -- tests/vcan/sim_attacks.sh
 start usage-no-command
 start usage-bad-mem --mem 12X -- true
 wait "${pids[@]}"
@@ -119,6 +131,17 @@ if [ "$(status_of canlat)" = 0 ] && [ "$(grep -c '^canlat-check: ok: ' "$scratch
 else
     report "canlat.py" 1 "status $(status_of canlat): $(tr '\n' ' ' <"$scratch/canlat.out") $(stderr_of canlat)"
 fi
+
+# judge_script NAME PREFIX: a test script that prints "PREFIX: all N checks passed".
+judge_script() {
+    if [ "$(status_of "$1")" = 0 ] && grep -q "^$2: all [0-9]* checks passed$" "$scratch/$1.out"; then
+        report "$1: $(grep -c "^$2: ok: " "$scratch/$1.out") checks ($(ms_of "$1") ms)" 0 ""
+    else
+        report "$1" 1 "status $(status_of "$1"): $(tail -n 2 "$scratch/$1.out" | tr '\n' ' ') $(stderr_of "$1")"
+    fi
+}
+judge_script sim-live sim_live
+judge_script sim-attacks sim_attacks
 
 expect_status status-false 1
 
