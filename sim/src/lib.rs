@@ -10,10 +10,12 @@
 //! - [`keys`]: a fresh key set for the simulated vehicle;
 //! - [`link`]: the link frames as datagrams, and the attacks on the link;
 //! - [`live`]: the scenario in real time on CAN interfaces and the link;
-//! - [`sink`]: a bare link receiver, for tests of the live mode.
+//! - [`sink`]: a bare link receiver, for tests of the live mode;
+//! - [`demo`]: the demo's status line and closing report.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod demo;
 pub mod keys;
 pub mod link;
 pub mod live;

@@ -1,7 +1,7 @@
 //! `bulkhead-sim`: play a scenario of the simulated vehicle.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufRead, BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +81,9 @@ enum Command {
         /// Write the summary as JSON (schema bulkhead-sim-live/1).
         #[arg(long)]
         summary: Option<PathBuf>,
+        /// Seconds to keep watching after the last frame, for late crossings and telemetry.
+        #[arg(long, default_value_t = 0.4, value_parser = non_negative)]
+        grace: f64,
         /// No progress lines.
         #[arg(short, long)]
         quiet: bool,
@@ -105,6 +108,39 @@ enum Command {
         /// Exit after this many seconds in any case.
         #[arg(long, default_value_t = 600.0, value_parser = positive)]
         limit: f64,
+    },
+    /// One line per gateway status read on standard input (`bulkhead status --watch --json | bulkhead-sim watch`).
+    Watch {
+        /// The gateway's rule files, for the zones of its ports (default: the embedded reference rules).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+    },
+    /// The closing summary of a live run: each attack class and what stopped it.
+    Report {
+        /// What the simulator sent (`run --record`).
+        #[arg(long)]
+        sent: PathBuf,
+        /// Its labels (`run --labels`).
+        #[arg(long)]
+        labels: PathBuf,
+        /// What the gateway received (the daemon's `[record]` capture).
+        #[arg(long)]
+        gateway: PathBuf,
+        /// The verdicts on that capture (`bulkhead replay --verdicts`).
+        #[arg(long)]
+        verdicts: PathBuf,
+        /// The simulator's live summary (`run --summary`).
+        #[arg(long)]
+        live: Option<PathBuf>,
+        /// The gateway's final status (`bulkhead status --json`).
+        #[arg(long)]
+        status: Option<PathBuf>,
+        /// The JSON report of the replay of the gateway's capture (`--report-json`), for the mode changes.
+        #[arg(long)]
+        replay: Option<PathBuf>,
+        /// The gateway's rule files (default: the embedded reference rules).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
     },
     /// Generate a fresh key set for the simulated vehicle (SecOC keys, link keys per device).
     Keys {
@@ -145,6 +181,13 @@ fn positive(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err(format!("`{text}` is not a positive number")),
+    }
+}
+
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("`{text}` is not a number of seconds")),
     }
 }
 
@@ -212,16 +255,62 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenario, keys, rules, can, link, bind, speed, observe, record, labels, summary, quiet } => {
+        Command::Run {
+            scenario,
+            keys,
+            rules,
+            can,
+            link,
+            bind,
+            speed,
+            observe,
+            record,
+            labels,
+            summary,
+            grace,
+            quiet,
+        } => {
             let rules = load_rules(&rules)?;
-            let config =
-                LiveConfig { scenario, keys, can, link, bind, speed, observe, record, labels, progress: !quiet };
+            let config = LiveConfig {
+                scenario,
+                keys,
+                can,
+                link,
+                bind,
+                speed,
+                observe,
+                record,
+                labels,
+                grace: Duration::from_secs_f64(grace),
+                progress: !quiet,
+            };
             let report = bulkhead_sim::live::run(rules, &config)?;
             print!("{}", report.render());
             if let Some(path) = summary {
                 bulkhead_sim::live::write_summary(&report, &path)?;
             }
             Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(GATEWAY_FAILURE) })
+        }
+        Command::Watch { rules } => {
+            let rules = load_rules(&rules)?;
+            let mut watcher = bulkhead_sim::demo::watch::Watcher::new(&rules);
+            let mut out = std::io::stdout().lock();
+            for line in std::io::stdin().lock().lines() {
+                let line = line.context("reading the status")?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                writeln!(out, "{}", watcher.line(&line))?;
+                out.flush()?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { sent, labels, gateway, verdicts, live, status, replay, rules } => {
+            let rules = load_rules(&rules)?;
+            let inputs = bulkhead_sim::demo::report::Inputs { sent, labels, gateway, verdicts, live, status, replay };
+            let report = bulkhead_sim::demo::report::build(&rules, &inputs)?;
+            print!("{}", report.render());
+            Ok(if report.clean() { ExitCode::SUCCESS } else { ExitCode::from(GATEWAY_FAILURE) })
         }
         Command::LinkSink { listen, keys, revoked, capture, idle, limit } => {
             let gateway_keys =

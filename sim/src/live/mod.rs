@@ -52,7 +52,7 @@ use summary::{Bus, LabelSummary, Observed, Pacing, Summary};
 /// How long frames are remembered to attribute what the buses show.
 pub const LEDGER_WINDOW: Duration = Duration::from_secs(2);
 
-/// How long the run waits after the last frame for echoes, crossings and telemetry.
+/// How long the run waits by default after the last frame for echoes, crossings and telemetry.
 pub const GRACE: Duration = Duration::from_millis(400);
 
 /// What to play and where.
@@ -76,6 +76,8 @@ pub struct LiveConfig {
     pub record: Option<PathBuf>,
     /// With `record`: the labels file (JSON lines `{"i": N, "label": "..."}`).
     pub labels: Option<PathBuf>,
+    /// How long to keep watching after the last frame ([`GRACE`] by default).
+    pub grace: Duration,
     /// Print a progress line every few seconds on standard error.
     pub progress: bool,
 }
@@ -283,7 +285,7 @@ pub fn run(rules: Arc<CompiledRules>, config: &LiveConfig) -> Result<Summary, Li
         Flow::Continue
     });
 
-    std::thread::sleep(GRACE);
+    std::thread::sleep(config.grace);
     stop.store(true, Ordering::Relaxed);
     let wall_seconds = wall_start.elapsed().as_secs_f64();
     if let Some(r) = recorder {
