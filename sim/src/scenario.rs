@@ -415,6 +415,28 @@ duration_s = 1
     }
 
     #[test]
+    fn link_attacks_need_what_they_use_and_no_port() {
+        let with = |attack: &str| format!("{OK}[[attack]]\nat_s = 6\n{attack}\n");
+        let ok = Scenario::parse(
+            "t.toml",
+            &with("kind = \"revoked-key\"\nmessage = \"BCM_LockCmd\"\ndevice = \"phone-app\""),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(Scenario::parse("t.toml", &with("kind = \"link-replay\"")).is_ok());
+        let e = Scenario::parse("t.toml", &with("kind = \"revoked-key\"\nmessage = \"BCM_LockCmd\"")).unwrap_err();
+        assert!(e.to_string().contains("(revoked-key) needs `device`"), "{e}");
+        let e = Scenario::parse("t.toml", &with("kind = \"forged-mac\"")).unwrap_err();
+        assert!(e.to_string().contains("(forged-mac) needs `message`"), "{e}");
+        let e = Scenario::parse("t.toml", &with("kind = \"link-flood\"\nrate = 100")).unwrap_err();
+        assert!(e.to_string().contains("(link-flood) needs `rate` and `duration_s`"), "{e}");
+        let e = Scenario::parse("t.toml", &with("kind = \"link-fuzz\"\nrate = 9\nduration_s = 1\nport = \"diag\""))
+            .unwrap_err();
+        assert!(e.to_string().contains("(link-fuzz) is an attack on the link: it has no `port`"), "{e}");
+        let link: Vec<&str> = AttackKind::ALL.iter().filter(|k| k.is_link_level()).map(|k| k.name()).collect();
+        assert_eq!(link, ["link-replay", "forged-mac", "revoked-key", "link-fuzz", "link-flood"]);
+    }
+
+    #[test]
     fn errors_say_where() {
         let e = Scenario::parse("t.toml", &OK.replace("kind = \"flood\"", "kind = \"flod\"")).unwrap_err();
         assert!(e.to_string().starts_with("t.toml:17:8: unknown variant `flod`"), "{e}");

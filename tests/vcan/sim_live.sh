@@ -102,7 +102,12 @@ max=$(echo "$speeds" | sort -g | tail -n 1)
 awk -v f="$first" -v m="$max" 'BEGIN { exit !(f == 0 && m > 40 && m <= 50) }' ||
     fail "VCU_Speed from $first to at most $max km/h; expected 0 rising to about 50"
 grep -q '"msg": *"VCU_Speed".*"SpeedValid": *1' "$scratch/decoded.jsonl" || fail "VCU_Speed without SpeedValid"
-pass "VCU_Speed decodes from 0 to $max km/h ($(echo "$speeds" | wc -l) frames)"
+# The alive counter steps by one (modulo 16) from frame to frame.
+counters=$(grep '"msg": *"VCU_Speed"' "$scratch/decoded.jsonl" | grep -o '"VCU_Speed_Counter": *[0-9]*' | grep -o '[0-9]*$')
+bad_steps=$(echo "$counters" | awk 'NR > 1 && $1 != (previous + 1) % 16 { bad++ } { previous = $1 } END { print bad + 0 }')
+[ "$(echo "$counters" | wc -l)" = "$(echo "$speeds" | wc -l)" ] && [ "$bad_steps" = 0 ] ||
+    fail "VCU_Speed's counter does not step by one: $bad_steps bad steps in $(echo "$counters" | head -n 20 | tr '\n' ' ')"
+pass "VCU_Speed decodes from 0 to $max km/h ($(echo "$speeds" | wc -l) frames), its counter stepping by one"
 
 # --- the link -------------------------------------------------------------------------------
 requests=$(grep -c ' head-unit ' "$scratch/sent.log")
