@@ -24,10 +24,11 @@
 //! started (a datagram takes longer than a microsecond to send), so the new
 //! numbers are above every number an earlier run used; and above the mark a
 //! gateway persisted ahead of them as soon as the time since the previous run,
-//! minus its datagrams, exceeds the gateway's reservation block (a block of
-//! 65,536 numbers is 66 ms of clock). A clock set back by more than that would make the
-//! gateway drop the run's datagrams as `too_old` or `replayed`: the sim would
-//! then show every link frame as refused.
+//! minus its datagrams, exceeds the gateway's reservation block (`bulkhead
+//! run` reserves 256 numbers per key: a quarter of a millisecond of clock). A
+//! clock set back by more than that would make the gateway drop the run's
+//! datagrams as `too_old` or `replayed`: no request would cross (the bus watch
+//! shows it) and the gateway's link counters would say why.
 //!
 //! Invariants: a sealed datagram's packet number is never used again by this
 //! value; tampered datagrams never authenticate (every tampering changes a
