@@ -35,6 +35,7 @@
 //! byte covered by the tag, or the header the tag binds); the same frames and
 //! seed give the same tampering.
 
+use bulkhead::frame::Frame;
 use bulkhead::keys::{Direction, KeyStore};
 use bulkhead::link::{self, HEADER_LEN, KeyId, LinkSender, MAGIC, MAX_DATAGRAM_LEN, SealError, VERSION};
 use bulkhead::rules::{CompiledRules, DeviceId};
@@ -87,6 +88,7 @@ pub struct Datagrams {
     names: Vec<String>,
     rng: Rng,
     buf: Vec<u8>,
+    frames: Vec<Frame>,
 }
 
 /// The current Unix time in microseconds: the first packet number of a run
@@ -125,7 +127,13 @@ impl Datagrams {
             devices.push(link);
         }
         let names = rules.devices.iter().map(|d| d.name.clone()).collect();
-        Datagrams { devices, names, rng: Rng::new(seed ^ 0x6c69_6e6b), buf: vec![0; MAX_FUZZ_LEN] }
+        Datagrams {
+            devices,
+            names,
+            rng: Rng::new(seed ^ 0x6c69_6e6b),
+            buf: vec![0; MAX_FUZZ_LEN],
+            frames: Vec::with_capacity(link::MAX_FRAMES_PER_DATAGRAM),
+        }
     }
 
     /// True when `device` has a key to seal with.
@@ -141,13 +149,24 @@ impl Datagrams {
     /// The datagram carrying `f` (a frame of a link port), tampered with as
     /// its label says. The bytes are valid until the next call.
     pub fn datagram(&mut self, f: &SimFrame) -> Result<&[u8], DatagramError> {
+        self.datagram_of(std::slice::from_ref(f))
+    }
+
+    /// One datagram carrying `frames` (at least one, of one device and one
+    /// label, fitting in a datagram: see [`link::frames_that_fit`]), tampered
+    /// with as their label says. The bytes are valid until the next call.
+    pub fn datagram_of(&mut self, frames: &[SimFrame]) -> Result<&[u8], DatagramError> {
+        let f = frames.first().ok_or(DatagramError::Seal { device: String::new(), source: SealError::NoFrames })?;
         let device = f.device.ok_or(DatagramError::NoDevice)?;
         let Some(Some(link)) = self.devices.get_mut(device.0 as usize) else {
             return Err(DatagramError::NoKey(self.names.get(device.0 as usize).cloned().unwrap_or_default()));
         };
+        self.frames.clear();
+        self.frames.extend(frames.iter().map(|f| f.frame));
+        let batch = &self.frames;
         let seal = |link: &mut DeviceLink, buf: &mut [u8]| {
             link.sender
-                .seal(std::slice::from_ref(&f.frame), buf)
+                .seal(batch, buf)
                 .map(|s| s.len)
                 .map_err(|source| DatagramError::Seal { device: link.name.clone(), source })
         };
@@ -171,7 +190,7 @@ impl Datagrams {
                 self.buf[len - 1] ^= 0xA5;
                 len
             }
-            Label::Attack(AttackKind::LinkFuzz) => fuzz(&mut self.rng, link, f, &mut self.buf)?,
+            Label::Attack(AttackKind::LinkFuzz) => fuzz(&mut self.rng, link, batch, &mut self.buf)?,
             _ => {
                 let len = seal(link, &mut self.buf)?;
                 if f.label == Label::Request {
@@ -185,7 +204,7 @@ impl Datagrams {
 }
 
 /// One fuzzed datagram into `buf` (at least [`MAX_FUZZ_LEN`] bytes); returns its length.
-fn fuzz(rng: &mut Rng, link: &mut DeviceLink, f: &SimFrame, buf: &mut [u8]) -> Result<usize, DatagramError> {
+fn fuzz(rng: &mut Rng, link: &mut DeviceLink, frames: &[Frame], buf: &mut [u8]) -> Result<usize, DatagramError> {
     let short_len = |rng: &mut Rng| 40 + rng.below(160) as usize;
     Ok(match rng.below(4) {
         // Noise of any length, a little beyond the largest datagram.
@@ -217,7 +236,7 @@ fn fuzz(rng: &mut Rng, link: &mut DeviceLink, f: &SimFrame, buf: &mut [u8]) -> R
         _ => {
             let len = link
                 .sender
-                .seal(std::slice::from_ref(&f.frame), buf)
+                .seal(frames, buf)
                 .map(|s| s.len)
                 .map_err(|source| DatagramError::Seal { device: link.name.clone(), source })?;
             match rng.below(3) {

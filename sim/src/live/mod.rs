@@ -161,23 +161,25 @@ pub fn run(rules: Arc<CompiledRules>, config: &LiveConfig) -> Result<Summary, Li
     let mut next_progress = wall_start + PROGRESS;
     let mut frames = 0u64;
     let watching = config.observe.then_some(&*ledger);
-    let lateness = pacing::play(traffic, &mut pacer, |f, at| {
-        let outcome = wiring.send(f, at, watching);
+    let lateness = pacing::play(traffic, &mut pacer, wiring.packer(), |batch, at| {
+        let outcome = wiring.send(batch, at, watching);
+        let Some(f) = batch.first() else { return Flow::Continue };
+        let n = batch.len() as u64;
         if outcome == Sent::NotConnected {
-            *not_connected.entry(f.port).or_insert(0) += 1;
+            *not_connected.entry(f.port).or_insert(0) += n;
             return Flow::Continue;
         }
         let counts = sent.entry(f.label).or_default().entry(f.port).or_insert((0, 0));
-        counts.0 += 1;
-        counts.1 += u64::from(outcome == Sent::Failed);
-        frames += 1;
+        counts.0 += n;
+        counts.1 += if outcome == Sent::Failed { n } else { 0 };
+        frames += n;
         if outcome == Sent::Ok
             && record_error.is_none()
             && let Some(r) = &mut recorder
         {
-            // The time it actually left, on the capture's wall clock.
+            // The time they actually left, on the capture's wall clock.
             let time = start.saturating_add(at.saturating_duration_since(wall_start));
-            record_error = r.record(&SimFrame { time, ..*f }).err();
+            record_error = batch.iter().find_map(|f| r.record(&SimFrame { time, ..*f }).err());
         }
         if config.progress && at >= next_progress {
             next_progress += PROGRESS;

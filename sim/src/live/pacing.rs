@@ -15,6 +15,12 @@
 //! whole car would pause, and frames keep their spacing. A stall then shows as
 //! a gap on every bus (a message silent for longer than its cycle) instead of
 //! a burst. Slips are counted and summed ([`Lateness`]).
+//!
+//! Frames that are already due when one leaves may go with it, as one batch,
+//! when the caller says they belong together (a flooding head unit packs its
+//! frames into datagrams; see `coalesce` in [`play`]): order is kept, and a
+//! sender that cannot send as many datagrams per second as the scenario asks
+//! still sends all the frames, in time.
 
 use std::time::{Duration, Instant};
 
@@ -119,26 +125,45 @@ pub enum Flow {
     Stop,
 }
 
+/// The most frames one batch holds.
+pub const MAX_BATCH: usize = 64;
+
 /// Plays `frames` in real time: waits for each frame's deadline, then gives
-/// it to `sink` with the time it left; slips the schedule after a stall
-/// longer than [`SLIP`]. Returns the lateness.
+/// it to `sink` with the time it left, together with the frames that follow
+/// it, are due too and that `coalesce(batch so far, next)` accepts (at most
+/// [`MAX_BATCH`]); slips the schedule after a stall longer than [`SLIP`].
+/// Returns the lateness.
 pub fn play(
     frames: impl IntoIterator<Item = SimFrame>,
     pacer: &mut Pacer,
-    mut sink: impl FnMut(&SimFrame, Instant) -> Flow,
+    coalesce: impl Fn(&[SimFrame], &SimFrame) -> bool,
+    mut sink: impl FnMut(&[SimFrame], Instant) -> Flow,
 ) -> Lateness {
     let mut lateness = Lateness::default();
-    for f in frames {
-        let deadline = pacer.deadline(f.time);
+    let mut frames = frames.into_iter().peekable();
+    let mut batch: Vec<SimFrame> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = frames.next() {
+        let deadline = pacer.deadline(first.time);
         let sent = pacer.wait_until(deadline);
         lateness.record(deadline, sent);
+        batch.clear();
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            let Some(next) = frames.peek() else { break };
+            let due = pacer.deadline(next.time);
+            if due > sent || !coalesce(&batch, next) {
+                break;
+            }
+            lateness.record(due, sent);
+            batch.extend(frames.next());
+        }
         let behind = sent.saturating_duration_since(deadline);
         if behind > SLIP {
             pacer.slip(behind);
             lateness.slips += 1;
             lateness.slipped += behind;
         }
-        if sink(&f, sent) == Flow::Stop {
+        if sink(&batch, sent) == Flow::Stop {
             break;
         }
     }
@@ -181,10 +206,15 @@ mod tests {
         let start = Instant::now();
         let mut pacer = Pacer::new(Timestamp::from_millis(1_000), start, 2.0);
         let mut seen = Vec::new();
-        let lateness = play(frames.clone(), &mut pacer, |f, sent| {
-            seen.push((*f, sent));
-            Flow::Continue
-        });
+        let lateness = play(
+            frames.clone(),
+            &mut pacer,
+            |_, _| false,
+            |batch, sent| {
+                seen.extend(batch.iter().map(|f| (*f, sent)));
+                Flow::Continue
+            },
+        );
         assert_eq!(seen.len(), frames.len());
         assert_eq!(lateness.frames, frames.len() as u64);
         assert!(seen.iter().zip(&frames).all(|((a, _), b)| a == b), "same frames, same order");
@@ -210,10 +240,15 @@ mod tests {
         let frames: Vec<SimFrame> = (0..10).map(frame_at).collect();
         let mut pacer = Pacer::new(Timestamp::from_millis(1_000), Instant::now(), 1000.0);
         let mut n = 0;
-        play(frames, &mut pacer, |_, _| {
-            n += 1;
-            if n == 3 { Flow::Stop } else { Flow::Continue }
-        });
+        play(
+            frames,
+            &mut pacer,
+            |_, _| false,
+            |_, _| {
+                n += 1;
+                if n == 3 { Flow::Stop } else { Flow::Continue }
+            },
+        );
         assert_eq!(n, 3);
     }
 
@@ -223,18 +258,57 @@ mod tests {
         let frames: Vec<SimFrame> = (0..10).map(|i| frame_at(i * 20)).collect();
         let mut pacer = Pacer::new(Timestamp::from_millis(1_000), Instant::now(), 1.0);
         let mut sent = Vec::new();
-        let lateness = play(frames, &mut pacer, |_, at| {
-            sent.push(at);
-            if sent.len() == 3 {
-                std::thread::sleep(Duration::from_millis(60));
-            }
-            Flow::Continue
-        });
+        let lateness = play(
+            frames,
+            &mut pacer,
+            |_, _| false,
+            |_, at| {
+                sent.push(at);
+                if sent.len() == 3 {
+                    std::thread::sleep(Duration::from_millis(60));
+                }
+                Flow::Continue
+            },
+        );
         assert!(lateness.slips >= 1 && lateness.slipped >= Duration::from_millis(35), "{lateness:?}");
         // After the stall the frames keep (at least) their spacing: no burst.
         for pair in sent[3..].windows(2) {
             assert!(pair[1] - pair[0] >= Duration::from_millis(15), "{:?}", pair[1] - pair[0]);
         }
+    }
+
+    #[test]
+    fn due_frames_that_belong_together_leave_as_one_batch_in_order() {
+        // 200 frames at one instant: the first is due, the rest due with it.
+        let mut frames: Vec<SimFrame> = (0..200).map(|_| frame_at(0)).collect();
+        for (i, f) in frames.iter_mut().enumerate() {
+            f.label = if i == 100 { Label::Request } else { Label::Genuine };
+        }
+        let mut pacer = Pacer::new(Timestamp::from_millis(1_000), Instant::now(), 1.0);
+        let mut batches = Vec::new();
+        let same_label = |batch: &[SimFrame], next: &SimFrame| batch[0].label == next.label;
+        let lateness = play(frames.clone(), &mut pacer, same_label, |batch, _| {
+            batches.push(batch.to_vec());
+            Flow::Continue
+        });
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [64, 36, 1, 64, 35], "at most MAX_BATCH, split where the label changes");
+        assert_eq!(batches.concat(), frames, "every frame, in order");
+        assert_eq!(lateness.frames, 200);
+        // Frames not yet due never join a batch.
+        let spaced: Vec<SimFrame> = (0..5).map(|i| frame_at(i * 20)).collect();
+        let mut pacer = Pacer::new(Timestamp::from_millis(1_000), Instant::now(), 1.0);
+        let mut sizes = Vec::new();
+        play(
+            spaced,
+            &mut pacer,
+            |_, _| true,
+            |batch, _| {
+                sizes.push(batch.len());
+                Flow::Continue
+            },
+        );
+        assert_eq!(sizes, [1, 1, 1, 1, 1]);
     }
 
     #[test]

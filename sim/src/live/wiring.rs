@@ -12,13 +12,15 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
 use bulkhead::keys::KeyStore;
+use bulkhead::link;
 use bulkhead::rules::{CompiledRules, Medium};
 
 use super::can::{self, CanWriter};
 use super::ledger::Ledger;
 use super::{LiveConfig, LiveError, io_error};
 use crate::link::{Datagrams, packet_number_from_clock};
-use crate::traffic::SimFrame;
+use crate::scenario::AttackKind;
+use crate::traffic::{Label, SimFrame};
 
 /// What became of a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,26 +118,50 @@ impl Wiring {
         self.socket.as_ref()
     }
 
-    /// Sends `f` where its port goes, recording it first in `ledger` (if
+    /// Says whether a frame may travel in one datagram with a batch: frames
+    /// of a flooding or fuzzing head unit on a connected link port, of one
+    /// device and one attack, as many as a datagram holds. Everything else
+    /// goes alone.
+    pub fn packer(&self) -> impl Fn(&[SimFrame], &SimFrame) -> bool + use<> {
+        let linked: Vec<bool> = self.link.iter().map(Option::is_some).collect();
+        move |batch: &[SimFrame], next: &SimFrame| {
+            let Some(first) = batch.first() else { return false };
+            let packable = matches!(next.label, Label::Attack(AttackKind::Flood | AttackKind::Fuzz));
+            let on_link = linked.get(next.port.0 as usize).copied().unwrap_or(false);
+            let together = first.label == next.label && first.port == next.port && first.device == next.device;
+            if !(packable && on_link && together) {
+                return false;
+            }
+            let frames = batch.iter().chain(std::iter::once(next)).map(|f| f.frame);
+            let body: usize = frames.clone().map(|f| link::encoded_len(&f)).sum();
+            body <= link::MAX_BODY_LEN && frames.count() <= link::MAX_FRAMES_PER_DATAGRAM
+        }
+    }
+
+    /// Sends `batch` (one frame, or frames [`Wiring::packer`] put together)
+    /// where its port goes, recording each frame first in `ledger` (if
     /// watching) so that its echo or crossing can be told apart.
-    pub fn send(&mut self, f: &SimFrame, at: Instant, ledger: Option<&std::sync::Mutex<Ledger>>) -> Sent {
+    pub fn send(&mut self, batch: &[SimFrame], at: Instant, ledger: Option<&std::sync::Mutex<Ledger>>) -> Sent {
+        let Some(f) = batch.first() else { return Sent::Ok };
         let port = f.port.0 as usize;
         let note = |written: bool| {
             if let Some(l) = ledger {
-                l.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .sent(at, f.port, &f.frame, f.label, written);
+                let mut l = l.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for f in batch {
+                    l.sent(at, f.port, &f.frame, f.label, written);
+                }
             }
         };
         if let Some(Some((_, writer))) = self.can.get_mut(port) {
             note(true);
-            return if writer.write(&f.frame) { Sent::Ok } else { Sent::Failed };
+            let written = batch.iter().filter(|f| writer.write(&f.frame)).count();
+            return if written == batch.len() { Sent::Ok } else { Sent::Failed };
         }
         let (Some(Some(addr)), Some(socket)) = (self.link.get(port).copied(), &self.socket) else {
             return Sent::NotConnected;
         };
         note(false);
-        let result = match self.datagrams.datagram(f) {
+        let result = match self.datagrams.datagram_of(batch) {
             Ok(bytes) => socket.send_to(bytes, addr).map(|_| ()).map_err(|e| format!("to {addr}: {e}")),
             Err(e) => Err(e.to_string()),
         };
@@ -163,5 +189,106 @@ impl Wiring {
             errors.push(format!("link, {device}: {n} datagrams not sent; first: {first}"));
         }
         errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bulkhead::frame::{CanId, Frame};
+    use bulkhead::keys::{Direction, KeyId, KeyName, LinkSecret, MemoryKeyStore};
+    use bulkhead::link::{LinkReceiver, LinkSuite, MemoryKeys};
+    use bulkhead::time::Timestamp;
+
+    use super::*;
+
+    fn config(link: SocketAddr) -> LiveConfig {
+        LiveConfig {
+            scenario: "unused.toml".into(),
+            keys: "unused".into(),
+            can: Vec::new(),
+            link: vec![("infotainment".into(), link)],
+            bind: "127.0.0.1:0".parse().expect("address"),
+            speed: 1.0,
+            observe: false,
+            record: None,
+            labels: None,
+            grace: Duration::ZERO,
+            progress: false,
+        }
+    }
+
+    #[test]
+    fn mappings_are_checked_against_the_rules() {
+        let rules = bulkhead::rules::reference().expect("rules").0;
+        let keys = MemoryKeyStore::new();
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("address");
+        let mut bad = config(addr);
+        bad.link = vec![("drive".into(), addr)];
+        let e = Wiring::open(&rules, &bad, &keys, 1).err().expect("refused");
+        assert!(e.to_string().contains("port `drive` is a CAN port; use `--can drive=INTERFACE`"), "{e}");
+        bad.link = vec![("radio".into(), addr)];
+        let e = Wiring::open(&rules, &bad, &keys, 1).err().expect("refused");
+        assert!(e.to_string().contains("no port `radio`") && e.to_string().contains("infotainment"), "{e}");
+        bad.link = Vec::new();
+        bad.can = vec![("infotainment".into(), "vcan9".into())];
+        let e = Wiring::open(&rules, &bad, &keys, 1).err().expect("refused");
+        assert!(e.to_string().contains("is an Ethernet port"), "{e}");
+        bad.can = Vec::new();
+        let e = Wiring::open(&rules, &bad, &keys, 1).err().expect("refused");
+        assert!(e.to_string().contains("nothing to send to"), "{e}");
+    }
+
+    #[test]
+    fn a_flood_leaves_packed_in_datagrams_the_gateway_opens() {
+        let rules = bulkhead::rules::reference().expect("rules").0;
+        let mut store = MemoryKeyStore::new();
+        let secret = LinkSecret::random(LinkSuite::Aes128Gcm).expect("random");
+        let key = bulkhead::keys::LinkKey::new(
+            KeyId::new(77),
+            KeyName::new("head-unit").expect("name"),
+            Direction::DeviceToGateway,
+            secret,
+        );
+        let mut gateway_keys = MemoryKeys::new();
+        let prepared = link::LinkKey::new(key.suite(), key.secret().expose(), "head-unit").expect("key");
+        gateway_keys.insert(KeyId::new(77), prepared).expect("insert");
+        store.insert_link(key).expect("insert");
+        let gateway = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        gateway.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let mut wiring =
+            Wiring::open(&rules, &config(gateway.local_addr().expect("address")), &store, 1).expect("wiring");
+
+        let ivi = rules.port_by_name("infotainment").expect("port");
+        let frame = |label: Label, len: usize| SimFrame {
+            time: Timestamp::from_millis(0),
+            port: ivi,
+            frame: if len > 8 {
+                Frame::fd(CanId::standard(0x314).expect("id"), &vec![1; len], Default::default()).expect("fd")
+            } else {
+                Frame::classic(CanId::standard(0x314).expect("id"), &[1, 2, 3, 4]).expect("frame")
+            },
+            label,
+            device: rules.device_by_name("head-unit"),
+        };
+        let flood = Label::Attack(AttackKind::Flood);
+        let packs = wiring.packer();
+        assert!(packs(&[frame(flood, 4)], &frame(flood, 4)));
+        assert!(!packs(&[frame(flood, 4)], &frame(Label::Request, 4)), "another label goes alone");
+        assert!(!packs(&[frame(Label::Request, 4)], &frame(Label::Request, 4)), "requests go alone");
+        let big: Vec<SimFrame> = (0..19).map(|_| frame(flood, 64)).collect();
+        assert!(packs(&big[..18], &big[18]), "19 records of 70 bytes fit in 1366");
+        let bigger: Vec<SimFrame> = (0..20).map(|_| frame(flood, 64)).collect();
+        assert!(!packs(&bigger[..19], &bigger[19]), "20 do not");
+
+        let batch: Vec<SimFrame> = (0..5).map(|_| frame(flood, 4)).collect();
+        assert_eq!(wiring.send(&batch, Instant::now(), None), Sent::Ok);
+        let mut buf = [0u8; 1500];
+        let (n, _) = gateway.recv_from(&mut buf).expect("a datagram");
+        let mut receiver = LinkReceiver::new();
+        let opened = receiver.open(&gateway_keys, &buf[..n]).expect("opens");
+        assert_eq!((opened.device(), opened.frames().len()), ("head-unit", 5));
+        assert!(wiring.send_errors().is_empty());
     }
 }
