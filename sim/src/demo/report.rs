@@ -309,6 +309,17 @@ pub fn build(rules: &CompiledRules, inputs: &Inputs) -> Result<Report, ReportErr
     Ok(report)
 }
 
+/// The refusal an attack on the link aims at.
+fn link_reason(label: &str) -> &'static str {
+    match label {
+        "link-replay" => "replayed",
+        "forged-mac" | "link-flood" => "authentication_failed",
+        "revoked-key" => "revoked_key",
+        "link-fuzz" => "any check (random bytes)",
+        _ => "?",
+    }
+}
+
 fn is_attack(label: &str) -> bool {
     AttackKind::ALL.iter().any(|k| k.name() == label)
 }
@@ -328,6 +339,26 @@ impl Report {
         self.forwarded_attacks == 0
             && self.watch_failures.is_empty()
             && self.rows.iter().filter(|r| is_attack(&r.label)).all(|r| r.crossed.is_empty())
+            && self.strangers_forwarded() == 0
+    }
+
+    /// Frames the gateway decided on that the simulator did not send as such,
+    /// forwarded to a vehicle bus (a datagram of a link attack that opened
+    /// would show here).
+    pub fn strangers_forwarded(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.label == NOT_SENT)
+            .flat_map(|r| r.forwarded.iter())
+            .filter(|(port, _)| self.vehicle_buses.contains(port))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Datagrams of link attacks sent, and the link's refusals counted by the gateway.
+    fn link_balance(&self) -> (u64, u64) {
+        let sent = self.rows.iter().filter(|r| r.link_level).map(|r| r.sent).sum();
+        (sent, self.link_refused.values().sum())
     }
 
     /// The summary for people.
@@ -337,7 +368,7 @@ impl Report {
         let _ = writeln!(out, "  {:<20} {:>6} {:>8}  {:<24} stopped by", "class", "sent", "decided", "forwarded to");
         for row in self.rows.iter().filter(|r| is_attack(&r.label)) {
             let stopped =
-                if row.link_level { "the link, before the rules (see below)".to_owned() } else { join(&row.stopped) };
+                if row.link_level { format!("the link: {}", link_reason(&row.label)) } else { join(&row.stopped) };
             let decided = if row.link_level { "-".to_owned() } else { row.reached.to_string() };
             let _ = writeln!(
                 out,
@@ -349,11 +380,17 @@ impl Report {
             );
         }
         if !self.link_refused.is_empty() {
-            let total: u64 = self.link_refused.values().sum();
-            let _ = writeln!(out, "  the link refused {total} datagrams: {}", join(&self.link_refused));
+            let (sent, refused) = self.link_balance();
+            let _ = writeln!(out, "  the link refused {refused} datagrams: {}", join(&self.link_refused));
+            if refused < sent {
+                let _ = writeln!(
+                    out,
+                    "  !!! {sent} datagrams of attacks on the link were sent, the gateway refused only {refused}"
+                );
+            }
         }
         let _ = writeln!(out, "Everyday traffic:");
-        for row in self.rows.iter().filter(|r| !is_attack(&r.label)) {
+        for row in self.rows.iter().filter(|r| !is_attack(&r.label) && r.label != NOT_SENT) {
             let _ = writeln!(
                 out,
                 "  {:<20} {:>6} sent, {} decided; forwarded to: {}; dropped: {}",
@@ -370,6 +407,15 @@ impl Report {
                 let _ = writeln!(out, "  {t:>6.1} s  {from} -> {to} ({cause})");
             }
         }
+        if let Some(row) = self.rows.iter().find(|r| r.label == NOT_SENT) {
+            let _ = writeln!(
+                out,
+                "  {} frames the simulator did not send as such reached the rules; forwarded: {}; dropped: {}",
+                row.reached,
+                join(&row.forwarded),
+                join(&row.stopped)
+            );
+        }
         if let Some(mode) = &self.final_mode {
             let _ = writeln!(out, "At the last frame the gateway was in {mode} mode.");
         }
@@ -383,6 +429,10 @@ impl Report {
             let _ = writeln!(out, "RESULT: no hostile frame reached a vehicle bus ({buses}), {watched}.");
         } else {
             let _ = writeln!(out, "RESULT: !!! HOSTILE FRAMES REACHED A VEHICLE BUS ({buses}) !!!");
+            let strangers = self.strangers_forwarded();
+            if strangers > 0 {
+                let _ = writeln!(out, "  !!! {strangers} frames nobody sent as such were forwarded to them");
+            }
             if self.forwarded_attacks > 0 {
                 let _ = writeln!(out, "  !!! the gateway forwarded {} attack frames to them", self.forwarded_attacks);
             }
@@ -472,7 +522,10 @@ mod tests {
         assert_eq!(report.link_refused, BTreeMap::from([("authentication_failed".to_owned(), 1)]));
         assert_eq!(report.forwarded_attacks, 1, "the flood frame forwarded to body");
         assert!(!report.clean());
+        assert_eq!(report.strangers_forwarded(), 0, "the stranger was dropped");
         let text = report.render();
+        assert!(text.contains("forged-mac") && text.contains("the link: authentication_failed"), "{text}");
+        assert!(text.contains("1 frames the simulator did not send as such reached the rules"), "{text}");
         assert!(text.contains("!!! HOSTILE FRAMES REACHED A VEHICLE BUS"), "{text}");
         assert!(text.contains("the link refused 1 datagrams: authentication_failed 1"), "{text}");
         assert!(text.contains("     2.5 s  normal -> degraded (trigger x)"), "{text}");
@@ -480,6 +533,31 @@ mod tests {
         assert!(
             report.rows.iter().position(|r| r.label == "spoof") < report.rows.iter().position(|r| r.label == "flood")
         );
+    }
+
+    #[test]
+    fn strangers_forwarded_and_missing_link_refusals_are_loud() {
+        let report = Report {
+            rows: vec![
+                ClassRow { label: "link-flood".into(), sent: 5, link_level: true, ..ClassRow::default() },
+                ClassRow {
+                    label: NOT_SENT.into(),
+                    reached: 1,
+                    forwarded: BTreeMap::from([("body".to_owned(), 1)]),
+                    ..ClassRow::default()
+                },
+            ],
+            link_refused: BTreeMap::from([("authentication_failed".to_owned(), 3)]),
+            vehicle_buses: vec!["body".into(), "drive".into()],
+            ..Report::default()
+        };
+        assert!(!report.clean());
+        let text = report.render();
+        assert!(
+            text.contains("!!! 5 datagrams of attacks on the link were sent, the gateway refused only 3"),
+            "{text}"
+        );
+        assert!(text.contains("!!! 1 frames nobody sent as such were forwarded to them"), "{text}");
     }
 
     #[test]
