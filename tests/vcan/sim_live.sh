@@ -125,7 +125,8 @@ sort -s -k1,1 "$scratch/bus.log" "$scratch/link.log" >"$scratch/merged.log"
 frames=$(grep -m1 '"frames":' "$scratch/report.json" | grep -o '[0-9]*')
 dropped=$(grep -m1 '"dropped":' "$scratch/report.json" | grep -o '[0-9]*')
 [ "$frames" = "$(wc -l <"$scratch/merged.log")" ] || fail "replay read $frames frames of $(wc -l <"$scratch/merged.log")"
-[ "$dropped" = 0 ] || fail "replay dropped $dropped genuine frames: $(grep -A 12 '"reasons"' "$scratch/report.json" | tr -s ' \n' ' ')"
+stall=$(grep -m1 '"max_late_ms"' "$scratch/summary.json" | grep -o '[0-9.]*' | head -n 1)
+[ "$dropped" = 0 ] || fail "replay dropped $dropped genuine frames: $(grep -A 12 '"reasons"' "$scratch/report.json" | tr -s ' \n' ' ') (the simulator was up to ${stall:-?} ms late: a stall beyond 100 ms silences VCU_Speed longer than the rules allow, and the gateway degrades)"
 pass "bulkhead replay --keys of the capture: $frames frames, none dropped (counters, checksums, SecOC, cycle times)"
 
 "$bin/bulkhead" replay -q --keys "$scratch/other-keys" --report-json "$scratch/other.json" "$scratch/merged.log" \
