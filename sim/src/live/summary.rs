@@ -181,14 +181,14 @@ impl Summary {
             self.pacing.slipped_ms
         );
         let observing = self.observed.is_some();
-        let _ = writeln!(
-            out,
+        let header = format!(
             "  {:<20} {:>8}  {:<34} {}",
             "label",
             "sent",
             "sent on",
             if observing { "crossed the gateway onto" } else { "" }
         );
+        let _ = writeln!(out, "{}", header.trim_end());
         for l in &self.labels {
             let on = join(&l.sent);
             let mut crossed = if observing { join(&l.crossed) } else { String::new() };
@@ -197,7 +197,8 @@ impl Summary {
             }
             let failed = if l.failed > 0 { format!(" ({} failed)", l.failed) } else { String::new() };
             let kind = if l.link_level { " [datagrams]" } else { "" };
-            let _ = writeln!(out, "  {:<20} {:>8}  {:<34} {crossed}{failed}{kind}", l.label, l.total_sent(), on);
+            let line = format!("  {:<20} {:>8}  {:<34} {crossed}{failed}{kind}", l.label, l.total_sent(), on);
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         if !self.not_connected.is_empty() {
             let _ = writeln!(out, "  not sent (port not connected): {}", join(&self.not_connected));
