@@ -45,7 +45,10 @@ for tool in "$bin/bulkhead-sim"; do
     [ -x "$tool" ] || fail "$tool is missing: build it first (cargo build -p bulkhead-sim)"
 done
 command -v cangw >/dev/null || fail "cangw not found: install can-utils"
-ip link set vcan0 mtu 72 || fail "cannot set vcan0's MTU to 72 (CAN FD)"
+# Newer kernels refuse to change a running vcan's MTU: take it down for that.
+ip link set vcan0 mtu 72 2>/dev/null ||
+    { ip link set vcan0 down && ip link set vcan0 mtu 72 && ip link set vcan0 up; } ||
+    fail "cannot set vcan0's MTU to 72 (CAN FD)"
 cd "$root" || fail "no project root"
 
 keys=$scratch/keys
