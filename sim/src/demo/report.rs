@@ -135,6 +135,8 @@ pub struct Report {
     pub modes: Vec<(f64, String, String, String)>,
     /// The gateway's mode at the last frame (from the replay).
     pub final_mode: Option<String>,
+    /// The simulator's largest delay behind its schedule, milliseconds (from the live summary).
+    pub max_late_ms: Option<f64>,
 }
 
 fn json_error(path: &Path, line: usize, message: impl Into<String>) -> ReportError {
@@ -264,6 +266,7 @@ pub fn build(rules: &CompiledRules, inputs: &Inputs) -> Result<Report, ReportErr
         if let Some(buses) = live["observed"]["buses"].as_array() {
             report.watched = buses.iter().filter_map(|b| b["port"].as_str().map(str::to_owned)).collect();
         }
+        report.max_late_ms = live["pacing"]["max_late_ms"].as_f64();
         report.watch_failures =
             live["failures"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_owned)).collect();
     }
@@ -419,6 +422,14 @@ impl Report {
         if let Some(mode) = &self.final_mode {
             let _ = writeln!(out, "At the last frame the gateway was in {mode} mode.");
         }
+        let missing = self.modes.iter().any(|(_, _, _, cause)| cause.contains("essential-mia"));
+        if let Some(late) = self.max_late_ms.filter(|late| missing && *late > 100.0) {
+            let _ = writeln!(
+                out,
+                "Note: the machine stalled the simulated car for up to {late:.0} ms: its buses fell silent for \
+                 longer than the rules allow, which the gateway rightly took for missing messages (essential-mia)."
+            );
+        }
         let buses = self.vehicle_buses.join(" and ");
         if self.clean() {
             let watched = if self.watched.is_empty() {
@@ -496,7 +507,7 @@ mod tests {
             "live.json",
             r#"{"labels": [{"label": "forged-mac", "link_level": true, "sent": {"infotainment": 1}, "crossed": {}},
                            {"label": "flood", "link_level": false, "sent": {"infotainment": 1}, "crossed": {"body": 1}}],
-                "observed": {"buses": [{"port": "drive"}, {"port": "body"}]},
+                "observed": {"buses": [{"port": "drive"}, {"port": "body"}]}, "pacing": {"max_late_ms": 250.0},
                 "failures": ["1 `flood` attack frame(s) crossed the gateway onto the body bus"]}"#,
         );
         let status = write(
@@ -508,7 +519,8 @@ mod tests {
             d,
             "replay.json",
             r#"{"schema": "bulkhead-replay-report/1", "start": 1.0, "final_mode": "normal",
-                "modes": [{"t": 3.5, "from": "normal", "to": "degraded", "cause": "trigger x"}]}"#,
+                "modes": [{"t": 3.5, "from": "normal", "to": "degraded", "cause": "trigger x"},
+                          {"t": 4.5, "from": "degraded", "to": "degraded", "cause": "trigger essential-mia"}]}"#,
         );
         let inputs =
             Inputs { sent, labels, gateway, verdicts, live: Some(live), status: Some(status), replay: Some(replay) };
@@ -530,6 +542,7 @@ mod tests {
         assert!(text.contains("the link refused 1 datagrams: authentication_failed 1"), "{text}");
         assert!(text.contains("     2.5 s  normal -> degraded (trigger x)"), "{text}");
         assert!(text.contains("At the last frame the gateway was in normal mode."), "{text}");
+        assert!(text.contains("stalled the simulated car for up to 250 ms"), "{text}");
         assert!(
             report.rows.iter().position(|r| r.label == "spoof") < report.rows.iter().position(|r| r.label == "flood")
         );
