@@ -121,7 +121,8 @@ pub struct Attack {
     pub signals: std::collections::BTreeMap<String, f64>,
     /// The port it comes from (default: the head unit; `diag` for a rogue tester, `drive` for an implant).
     pub port: Option<String>,
-    /// For `unauthorized-device`: the device whose valid key sends it (default `media-player`).
+    /// For `unauthorized-device`: the device whose valid key sends it (default
+    /// `media-player`); for `revoked-key` (required): the device whose revoked key seals it.
     pub device: Option<String>,
 }
 
@@ -150,6 +151,21 @@ pub enum AttackKind {
     /// A request sent with the valid key of a device the rules do not allow it
     /// (the media player asking to unlock the doors).
     UnauthorizedDevice,
+    /// Link level: the exact bytes of the head unit's datagram of the latest
+    /// legitimate request, sent again (the link's replay window refuses it).
+    LinkReplay,
+    /// Link level: a request sealed with the head unit's key, then one bit of
+    /// its tag flipped (authentication fails).
+    ForgedMac,
+    /// Link level: a request sealed with a device key the gateway has revoked
+    /// (a stolen phone); `device` names the device.
+    RevokedKey,
+    /// Link level: random bytes for datagrams, from pure noise to sealed
+    /// datagrams with a few bytes changed (fuzzing the datagram parser).
+    LinkFuzz,
+    /// Link level: a flood of datagrams under the head unit's key id with fresh
+    /// packet numbers and forged tags: each one costs the gateway a tag check.
+    LinkFlood,
 }
 
 impl AttackKind {
@@ -166,7 +182,53 @@ impl AttackKind {
             AttackKind::RogueEcu => "rogue-ecu",
             AttackKind::Injection => "injection",
             AttackKind::UnauthorizedDevice => "unauthorized-device",
+            AttackKind::LinkReplay => "link-replay",
+            AttackKind::ForgedMac => "forged-mac",
+            AttackKind::RevokedKey => "revoked-key",
+            AttackKind::LinkFuzz => "link-fuzz",
+            AttackKind::LinkFlood => "link-flood",
         }
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [AttackKind; 15] = [
+        AttackKind::Spoof,
+        AttackKind::Fuzz,
+        AttackKind::Flood,
+        AttackKind::Replay,
+        AttackKind::Dangerous,
+        AttackKind::ForgedChecksum,
+        AttackKind::OutOfRange,
+        AttackKind::RogueEcu,
+        AttackKind::Injection,
+        AttackKind::UnauthorizedDevice,
+        AttackKind::LinkReplay,
+        AttackKind::ForgedMac,
+        AttackKind::RevokedKey,
+        AttackKind::LinkFuzz,
+        AttackKind::LinkFlood,
+    ];
+
+    /// True for the attacks on the Ethernet link itself: their datagrams are
+    /// refused before any frame reaches the rules, so they exist only as
+    /// datagrams (a capture of the frames the rules saw has none of them).
+    pub fn is_link_level(self) -> bool {
+        matches!(
+            self,
+            AttackKind::LinkReplay
+                | AttackKind::ForgedMac
+                | AttackKind::RevokedKey
+                | AttackKind::LinkFuzz
+                | AttackKind::LinkFlood
+        )
+    }
+
+    /// True for the attacks that last `duration_s` at `rate` frames or datagrams per second.
+    pub fn is_sustained(self) -> bool {
+        matches!(
+            self,
+            AttackKind::Flood | AttackKind::Fuzz | AttackKind::Injection | AttackKind::LinkFuzz | AttackKind::LinkFlood
+        )
     }
 }
 
@@ -266,7 +328,7 @@ impl Scenario {
                     a.kind.name()
                 ));
             }
-            let needs_rate = matches!(a.kind, AttackKind::Flood | AttackKind::Fuzz | AttackKind::Injection);
+            let needs_rate = a.kind.is_sustained();
             if needs_rate && (a.rate <= 0.0 || a.duration_s <= 0.0) {
                 return Err(format!("[[attack]] number {} ({}) needs `rate` and `duration_s`", i + 1, a.kind.name()));
             }
@@ -277,9 +339,24 @@ impl Scenario {
                     | AttackKind::ForgedChecksum
                     | AttackKind::OutOfRange
                     | AttackKind::Injection
+                    | AttackKind::ForgedMac
+                    | AttackKind::RevokedKey
             );
             if needs_message && a.message.is_none() {
                 return Err(format!("[[attack]] number {} ({}) needs `message`", i + 1, a.kind.name()));
+            }
+            if a.kind == AttackKind::RevokedKey && a.device.is_none() {
+                return Err(format!(
+                    "[[attack]] number {} (revoked-key) needs `device`: whose revoked key seals it",
+                    i + 1
+                ));
+            }
+            if a.kind.is_link_level() && a.port.is_some() {
+                return Err(format!(
+                    "[[attack]] number {} ({}) is an attack on the link: it has no `port`",
+                    i + 1,
+                    a.kind.name()
+                ));
             }
         }
         Ok(())
@@ -335,6 +412,28 @@ duration_s = 1
         assert_eq!(s.state_at(5.0), (VehicleState::Parked, 0.0));
         assert_eq!(s.state_at(15.0), (VehicleState::Driving, 50.0));
         assert_eq!(s.state_at(25.0), (VehicleState::Driving, 100.0));
+    }
+
+    #[test]
+    fn link_attacks_need_what_they_use_and_no_port() {
+        let with = |attack: &str| format!("{OK}[[attack]]\nat_s = 6\n{attack}\n");
+        let ok = Scenario::parse(
+            "t.toml",
+            &with("kind = \"revoked-key\"\nmessage = \"BCM_LockCmd\"\ndevice = \"phone-app\""),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        assert!(Scenario::parse("t.toml", &with("kind = \"link-replay\"")).is_ok());
+        let e = Scenario::parse("t.toml", &with("kind = \"revoked-key\"\nmessage = \"BCM_LockCmd\"")).unwrap_err();
+        assert!(e.to_string().contains("(revoked-key) needs `device`"), "{e}");
+        let e = Scenario::parse("t.toml", &with("kind = \"forged-mac\"")).unwrap_err();
+        assert!(e.to_string().contains("(forged-mac) needs `message`"), "{e}");
+        let e = Scenario::parse("t.toml", &with("kind = \"link-flood\"\nrate = 100")).unwrap_err();
+        assert!(e.to_string().contains("(link-flood) needs `rate` and `duration_s`"), "{e}");
+        let e = Scenario::parse("t.toml", &with("kind = \"link-fuzz\"\nrate = 9\nduration_s = 1\nport = \"diag\""))
+            .unwrap_err();
+        assert!(e.to_string().contains("(link-fuzz) is an attack on the link: it has no `port`"), "{e}");
+        let link: Vec<&str> = AttackKind::ALL.iter().filter(|k| k.is_link_level()).map(|k| k.name()).collect();
+        assert_eq!(link, ["link-replay", "forged-mac", "revoked-key", "link-fuzz", "link-flood"]);
     }
 
     #[test]

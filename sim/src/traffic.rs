@@ -22,6 +22,7 @@ use bulkhead::rules::{CompiledRules, DeviceId, Medium, PortId, Trust};
 use bulkhead::secoc::{ManagerConfig, SecOcKey, SecOcManager, SenderConfig, Snapshot};
 use bulkhead::time::Timestamp;
 
+use crate::rng::Rng;
 use crate::scenario::{Attack, AttackKind, Scenario};
 use crate::vehicle::Model;
 
@@ -78,6 +79,14 @@ pub enum TrafficError {
         /// The message.
         message: String,
     },
+    /// A device the scenario names is not a device of the link port in the rules.
+    #[error("{what}: the rules have no device `{device}` on the link port")]
+    NoDevice {
+        /// Which scenario entry.
+        what: String,
+        /// The device.
+        device: String,
+    },
     /// The key store lacks a SecOC key an ECU needs.
     #[error("the key store has no SecOC key `{0}` (an ECU signs with it)")]
     NoKey(String),
@@ -98,29 +107,6 @@ pub enum TrafficError {
         /// Why.
         error: String,
     },
-}
-
-/// A small deterministic generator (xorshift64*): the simulation must not
-/// depend on a random crate's version to stay reproducible.
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -230,6 +216,14 @@ impl Traffic {
             let a = traffic.scenario.attack[i].clone();
             let what = format!("[[attack]] number {} ({})", i + 1, a.kind.name());
             let port = traffic.attack_port(&a)?;
+            let device = match a.kind {
+                AttackKind::UnauthorizedDevice => Some(a.device.as_deref().unwrap_or("media-player")),
+                AttackKind::RevokedKey => a.device.as_deref(),
+                _ => None,
+            };
+            if let Some(device) = device {
+                traffic.check_device(&what, port, device)?;
+            }
             if let Some(m) = &a.message {
                 traffic.check_message(&what, port, m, &a.signals)?;
             }
@@ -246,6 +240,7 @@ impl Traffic {
 
     fn attack_port(&self, a: &Attack) -> Result<PortId, TrafficError> {
         match (&a.port, a.kind) {
+            (_, kind) if kind.is_link_level() => Ok(self.ivi),
             (Some(p), _) => find_port(&self.rules, p),
             (None, AttackKind::RogueEcu) => find_port(&self.rules, "diag"),
             (None, AttackKind::Injection) => find_port(&self.rules, "drive"),
@@ -256,6 +251,14 @@ impl Traffic {
     fn codec(&self, port: PortId, message: &str) -> Option<Arc<MessageCodec>> {
         let p = self.rules.port(port)?;
         p.codecs.codecs().find(|(_, c)| c.name() == message).map(|(_, c)| Arc::new(c.clone()))
+    }
+
+    fn check_device(&self, what: &str, port: PortId, device: &str) -> Result<(), TrafficError> {
+        let found = self.rules.device_by_name(device).and_then(|d| self.rules.devices.get(d.0 as usize));
+        match found {
+            Some(d) if d.port == port => Ok(()),
+            _ => Err(TrafficError::NoDevice { what: what.to_owned(), device: device.to_owned() }),
+        }
     }
 
     fn check_message(
@@ -290,6 +293,21 @@ impl Traffic {
     /// The payload of `codec` with `values` (unencodable values are left at
     /// zero), then its counter and checksum as the rules expect.
     fn build(&mut self, port: PortId, codec: &MessageCodec, values: &[(&str, f64)], fd: bool) -> Option<Frame> {
+        self.build_with(port, codec, values, fd, true)
+    }
+
+    /// [`Self::build`], taking the next alive-counter value without consuming
+    /// it when `consume` is false: for frames the gateway never gets to see
+    /// (refused by the link), so that the next real frame's counter follows
+    /// the last one the gateway did see.
+    fn build_with(
+        &mut self,
+        port: PortId,
+        codec: &MessageCodec,
+        values: &[(&str, f64)],
+        fd: bool,
+        consume: bool,
+    ) -> Option<Frame> {
         let mut data = vec![0u8; codec.size()];
         for (name, value) in values {
             if let Some(signal) = codec.signal_index(name).and_then(|i| codec.signal(i)) {
@@ -298,7 +316,9 @@ impl Traffic {
         }
         let counter = self.counters.entry((port, codec.id())).or_insert(0);
         let n = *counter;
-        *counter += 1;
+        if consume {
+            *counter += 1;
+        }
         let secured = match self.slot(port, codec.id()) {
             Some(slot) => {
                 slot.protect(&mut data, n);
@@ -381,16 +401,17 @@ impl Traffic {
                 let c = codec.or_else(|| self.codec(port, "BCM_LightCmd"));
                 c.and_then(|c| self.build(port, &c, &values, false))
             }
-            AttackKind::Fuzz => {
-                let id = CanId::standard((self.rng.next() % 0x800) as u32).ok();
-                let len = (self.rng.next() % 9) as usize;
-                let mut data = [0u8; 8];
-                for b in data.iter_mut().take(len) {
-                    *b = self.rng.next() as u8;
-                }
-                id.and_then(|id| Frame::classic(id, &data[..len]).ok())
+            AttackKind::Fuzz | AttackKind::LinkFuzz => self.random_frame(),
+            AttackKind::Replay | AttackKind::LinkReplay => self.last_request.map(|(_, f)| f),
+            AttackKind::ForgedMac | AttackKind::RevokedKey => codec.and_then(|c| {
+                // Refused by the link: the gateway never sees the frame, so it takes no counter value.
+                let fd = self.fd_of(port, &c);
+                self.build_with(port, &c, &values, fd, false)
+            }),
+            AttackKind::LinkFlood => {
+                let c = codec.or_else(|| self.codec(port, "BCM_LightCmd"));
+                c.and_then(|c| self.build_with(port, &c, &values, false, false))
             }
-            AttackKind::Replay => self.last_request.map(|(_, f)| f),
             AttackKind::RogueEcu => self.codec(port, "UDS_VCU_Req").and_then(|c| {
                 // Security access, ECU reset, programming session, write by identifier - in turn.
                 let requests: [&[(&str, f64)]; 4] = [
@@ -417,7 +438,7 @@ impl Traffic {
             }),
         };
         let next = match a.kind {
-            AttackKind::Flood | AttackKind::Fuzz | AttackKind::Injection => {
+            kind if kind.is_sustained() => {
                 let step = (NANOS / a.rate.max(1e-3)) as u64;
                 let next = now + step.max(1);
                 (next <= nanos(a.at_s + a.duration_s)).then_some(next)
@@ -431,10 +452,22 @@ impl Traffic {
         };
         let device = match a.kind {
             AttackKind::UnauthorizedDevice => self.rules.device_by_name(a.device.as_deref().unwrap_or("media-player")),
+            AttackKind::RevokedKey => a.device.as_deref().and_then(|d| self.rules.device_by_name(d)),
             _ if port == self.ivi => self.head_unit,
             _ => None,
         };
         (frame.map(|frame| SimFrame { time: self.at(t), port, frame, label, device }), next)
+    }
+
+    /// A classic frame with a random standard id, length and payload.
+    fn random_frame(&mut self) -> Option<Frame> {
+        let id = CanId::standard((self.rng.next() % 0x800) as u32).ok();
+        let len = (self.rng.next() % 9) as usize;
+        let mut data = [0u8; 8];
+        for b in data.iter_mut().take(len) {
+            *b = self.rng.next() as u8;
+        }
+        id.and_then(|id| Frame::classic(id, &data[..len]).ok())
     }
 
     /// The scenario being played.

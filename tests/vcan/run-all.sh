@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The checks of scripts/vcan-run, from the host: the smoke test, the check
-# of scripts/uml/canlat.py and the live daemon's end-to-end tests (daemon_*.sh) inside a vcan environment, exit statuses, stdout and stderr, environment and working
+# of scripts/uml/canlat.py, the live daemon's end-to-end tests (daemon_*.sh)
+# and the simulator's live mode (sim_*.sh) inside a vcan environment, exit
+# statuses, stdout and stderr, environment and working
 # directory, timeouts, a guest that dies or cannot be prepared, the native mode (inside User-Mode
 # Linux, whose kernel has vcan), usage errors; then that nothing was left
 # behind (work directories, processes).
 #
 #   tests/vcan/run-all.sh        (from any directory)
 #
-# The guests run in parallel: about 5 s on two cores. Prints one line per
+# The guests run in parallel: about 20 s on two cores (the simulator plays its
+# scenarios in real time). Prints one line per
 # check and a summary line "vcan: N passed, M failed"; exits 1 if any failed.
 set -uo pipefail
 
@@ -57,12 +60,13 @@ report() { # NAME STATUS(0 = pass) DETAIL
 # start NAME [vcan-run options and command]: runs vcan-run in the background,
 # keeping its stdout, stderr, status and duration in $scratch/NAME.*
 pids=()
+run_prefix=()
 start() {
     local name=$1
     shift
     (
         begin=$(date +%s%N)
-        "$vcan_run" "$@" >"$scratch/$name.out" 2>"$scratch/$name.err"
+        "${run_prefix[@]}" "$vcan_run" "$@" >"$scratch/$name.out" 2>"$scratch/$name.err"
         echo $? >"$scratch/$name.status"
         echo $((($(date +%s%N) - begin) / 1000000)) >"$scratch/$name.ms"
     ) &
@@ -108,6 +112,12 @@ start guest-death --uml -- halt -f
 start timeout --timeout 2 -- sleep 60
 # A guest that cannot be prepared: the second vcan0 cannot be created.
 start setup-failure --ifaces vcan0,vcan0 -- true
+# The simulator plays in real time (a bus silent for 100 ms is a failure for
+# the rules): its guests go ahead of the others for the CPU, as root.
+[ "$EUID" != 0 ] || run_prefix=(nice -n -5)
+start sim-live --ifaces vcan0,vcan1,vcan2 -- tests/vcan/sim_live.sh
+start sim-attacks --ifaces vcan0,vcan1,vcan2 -- tests/vcan/sim_attacks.sh
+run_prefix=()
 start usage-no-command
 start usage-bad-mem --mem 12X -- true
 wait "${pids[@]}"
@@ -140,6 +150,16 @@ for daemon_test in daemon-forward daemon-faults; do
         report "$daemon_test" 1 "status $(status_of "$daemon_test"): $(grep -E ': (ok|FAIL): ' "$scratch/$daemon_test.out" "$scratch/$daemon_test.err" | tail -n 3 | tr '\n' ' ') $(stderr_of "$daemon_test")"
     fi
 done
+# judge_script NAME PREFIX: a test script that prints "PREFIX: all N checks passed".
+judge_script() {
+    if [ "$(status_of "$1")" = 0 ] && grep -q "^$2: all [0-9]* checks passed$" "$scratch/$1.out"; then
+        report "$1: $(grep -c "^$2: ok: " "$scratch/$1.out") checks ($(ms_of "$1") ms)" 0 ""
+    else
+        report "$1" 1 "status $(status_of "$1"): $(tail -n 2 "$scratch/$1.out" | tr '\n' ' ') $(stderr_of "$1")"
+    fi
+}
+judge_script sim-live sim_live
+judge_script sim-attacks sim_attacks
 
 expect_status status-false 1
 
