@@ -103,8 +103,11 @@ enum Command {
         #[arg(long)]
         capture: Option<PathBuf>,
         /// Exit after this many seconds without a datagram (counted from the first one).
-        #[arg(long, default_value_t = 3.0, value_parser = positive)]
+        #[arg(long, default_value_t = 3.0, value_parser = positive, conflicts_with = "stop_file")]
         idle: f64,
+        /// Exit once this file exists and every datagram sent before has been read (instead of --idle).
+        #[arg(long, value_name = "PATH")]
+        stop_file: Option<PathBuf>,
         /// Exit after this many seconds in any case.
         #[arg(long, default_value_t = 600.0, value_parser = positive)]
         limit: f64,
@@ -312,7 +315,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", report.render());
             Ok(if report.clean() { ExitCode::SUCCESS } else { ExitCode::from(GATEWAY_FAILURE) })
         }
-        Command::LinkSink { listen, keys, revoked, capture, idle, limit } => {
+        Command::LinkSink { listen, keys, revoked, capture, idle, stop_file, limit } => {
             let gateway_keys =
                 bulkhead_sim::sink::gateway_keys(&keys, revoked.as_deref()).map_err(anyhow::Error::msg)?;
             let mut file = match &capture {
@@ -324,7 +327,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = bulkhead_sim::sink::run(
                 listen,
                 &gateway_keys,
-                Duration::from_secs_f64(idle),
+                &match stop_file {
+                    Some(path) => bulkhead_sim::sink::SinkEnd::StopFile(path),
+                    None => bulkhead_sim::sink::SinkEnd::Idle(Duration::from_secs_f64(idle)),
+                },
                 Duration::from_secs_f64(limit),
                 file.as_mut().map(|f| f as &mut dyn std::io::Write),
             )

@@ -68,12 +68,32 @@ pub fn gateway_keys(dir: &std::path::Path, revocation_list: Option<&std::path::P
     Ok(keys)
 }
 
-/// Receives on `listen` until nothing arrived for `idle` after the first
-/// datagram, or `limit` passed; writes accepted frames to `capture`.
+/// When the sink stops receiving.
+#[derive(Debug, Clone)]
+pub enum SinkEnd {
+    /// Nothing arrived for this long after the first datagram.
+    Idle(Duration),
+    /// This file exists and the socket has nothing queued (whatever was sent
+    /// before the file was created has been read): for tests whose sender's
+    /// pace depends on the machine's load.
+    StopFile(std::path::PathBuf),
+}
+
+impl SinkEnd {
+    fn reached(&self, last: Option<Instant>, queue_empty: bool) -> bool {
+        match self {
+            SinkEnd::Idle(idle) => last.is_some_and(|t| t.elapsed() >= *idle),
+            SinkEnd::StopFile(path) => queue_empty && path.exists(),
+        }
+    }
+}
+
+/// Receives on `listen` until `end` is reached or `limit` passed; writes
+/// accepted frames to `capture`.
 pub fn run(
     listen: SocketAddr,
     keys: &MemoryKeys,
-    idle: Duration,
+    end: &SinkEnd,
     limit: Duration,
     mut capture: Option<&mut dyn Write>,
 ) -> std::io::Result<SinkReport> {
@@ -84,12 +104,17 @@ pub fn run(
     let mut buf = vec![0u8; MAX_DATAGRAM_LEN + 200];
     let start = Instant::now();
     let mut last = None;
-    while start.elapsed() < limit && last.is_none_or(|t: Instant| t.elapsed() < idle) {
+    let mut queue_empty = false;
+    while start.elapsed() < limit && !end.reached(last, queue_empty) {
         let n = match socket.recv_from(&mut buf) {
             Ok((n, _)) => n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                queue_empty = true;
+                continue;
+            }
             Err(e) => return Err(e),
         };
+        queue_empty = false;
         last = Some(Instant::now());
         report.datagrams += 1;
         match receiver.open(keys, &buf[..n]) {

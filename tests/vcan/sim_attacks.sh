@@ -59,12 +59,13 @@ printf 'bulkhead-revoked v1\n# the phone was stolen\n%s\n' "$phone" >"$scratch/r
 
 # --- 1. the link attacks against a receiver with the gateway's keys ------------------------
 "$bin/bulkhead-sim" link-sink --listen 127.0.0.1:47812 --keys "$keys" --revoked "$scratch/revoked" \
-    --idle 2 --limit 30 >"$scratch/sink.json" 2>"$scratch/sink.err" &
+    --stop-file "$scratch/sink.stop" --limit 60 >"$scratch/sink.json" 2>"$scratch/sink.err" &
 sink_pid=$!
 "$bin/bulkhead-sim" run sim/scenarios/link-attacks.toml --keys "$keys" \
     --can drive=vcan0 --can body=vcan1 --can diag=vcan2 --link infotainment=127.0.0.1:47812 \
     --observe --summary "$scratch/summary.json" -q >"$scratch/run.out" 2>"$scratch/run.err"
 status=$?
+touch "$scratch/sink.stop" # everything is sent: the sink reads what is queued and stops
 wait "$sink_pid" || fail "link-sink failed: $(cat "$scratch/sink.err")"
 [ "$status" = 0 ] || fail "bulkhead-sim run exited $status without a gateway: $(cat "$scratch/run.err") $(cat "$scratch/run.out")"
 grep -q '^OK: no attack frame crossed the gateway' "$scratch/run.out" || fail "unclean watch: $(cat "$scratch/run.out")"

@@ -54,7 +54,7 @@ cd "$root" || fail "no project root"
 "$bin/bulkhead-sim" keys "$scratch/other-keys" 2>/dev/null || fail "second key set"
 
 "$bin/bulkhead-sim" link-sink --listen 127.0.0.1:47811 --keys "$scratch/keys" --capture "$scratch/link.log" \
-    --idle 2 --limit 30 >"$scratch/sink.json" 2>"$scratch/sink.err" &
+    --stop-file "$scratch/sink.stop" --limit 60 >"$scratch/sink.json" 2>"$scratch/sink.err" &
 sink_pid=$!
 pids+=("$sink_pid")
 candump -L -r 8388608 vcan0 vcan1 vcan2 >"$scratch/bus.log" 2>"$scratch/candump.err" &
@@ -66,6 +66,7 @@ begin=$(date +%s%N)
     --can drive=vcan0 --can body=vcan1 --can diag=vcan2 --link infotainment=127.0.0.1:47811 \
     --observe --record "$scratch/sent.log" --summary "$scratch/summary.json" -q >"$scratch/run.out" 2>"$scratch/run.err"
 status=$?
+touch "$scratch/sink.stop" # everything is sent: the sink reads what is queued and stops
 elapsed_ms=$((($(date +%s%N) - begin) / 1000000))
 [ "$status" = 0 ] || fail "bulkhead-sim run exited $status: $(cat "$scratch/run.err") $(cat "$scratch/run.out")"
 grep -q '^OK: no attack frame crossed the gateway' "$scratch/run.out" ||
