@@ -5,14 +5,14 @@
 #
 #   scripts/bench-all.sh                 everything (about 30 minutes)
 #   scripts/bench-all.sh SECTION...      only these: dbc logs decode codec engine
-#                                        replay secoc link keys learn
+#                                        replay secoc link keys learn live
 #
 # Output goes to standard output and to target/bench-all/SECTION.log. Needs
 # .venv (scripts/setup-oracles) and ../shared/data; uses `openssl speed` as
 # the C reference for the cryptography when openssl is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(dbc logs decode codec engine replay secoc link keys learn)
+all=(dbc logs decode codec engine replay secoc link keys learn live)
 sections=("$@")
 [ ${#sections[@]} -gt 0 ] || sections=("${all[@]}")
 mkdir -p target/bench-all
@@ -60,6 +60,11 @@ run_section() {
                 done
             done
             rm -rf "$work"
+            ;;
+        live)
+            # The daemon against can-gw in one User-Mode Linux boot (about 70 s); JSON to target/bench-all/live.json.
+            cargo build --quiet --release -p bulkhead
+            scripts/vcan-run --timeout 1200 -- tests/vcan/daemon_measure.sh >target/bench-all/live.json
             ;;
         *) echo "bench-all: unknown section $1 (have: ${all[*]})" >&2; return 2 ;;
     esac

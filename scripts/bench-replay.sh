@@ -21,8 +21,10 @@ trap 'rm -rf "$work"' EXIT
 
 if [ $# -eq 0 ]; then
     capture=$work/long-drive.log
-    ./target/release/bulkhead-sim record sim/scenarios/long-drive.toml -o "$capture" 2>/dev/null
-    args=()
+    # The simulator signs the secured ids with its keys; the replay checks them with the same keys.
+    ./target/release/bulkhead-sim keys "$work/keys" >/dev/null
+    ./target/release/bulkhead-sim record sim/scenarios/long-drive.toml --keys "$work/keys" -o "$capture" >/dev/null
+    args=(--keys "$work/keys")
 else
     capture=$1
     shift
