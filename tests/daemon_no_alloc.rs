@@ -6,11 +6,10 @@
 //! between two write-ahead boundaries of the link marks.
 //! (The engine's CAN path is watched by `tests/engine_no_alloc.rs`.)
 
+mod alloc_counter;
 mod daemon_support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::UdpSocket;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bulkhead::bundle::LastGoodBundle;
@@ -22,35 +21,6 @@ use bulkhead::frame::{CanId, Frame};
 use bulkhead::keys::KeyStore;
 use bulkhead::rules::{Medium, PortId};
 use daemon_support::*;
-
-struct Counting;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn the_link_path_allocates_nothing_in_steady_state() {
@@ -126,11 +96,7 @@ fn the_link_path_allocates_nothing_in_steady_state() {
     // Warm-up (the first packet numbers write the marks file, first-time paths size things).
     let (warm, measured) = datagrams.split_at(60);
     run(&mut gateway, warm);
-    ALLOCATIONS.store(0, Ordering::Relaxed);
-    COUNTING.store(true, Ordering::Relaxed);
-    run(&mut gateway, measured);
-    COUNTING.store(false, Ordering::Relaxed);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let ((), allocations) = alloc_counter::count_allocations(|| run(&mut gateway, measured));
     let status = gateway.status_json();
     assert_eq!(status["link"]["accepted_datagrams"], 210, "{status:#}");
     assert!(status["link"]["sent_datagrams"].as_u64().is_some_and(|n| n >= 300), "{status:#}");

@@ -3,42 +3,11 @@
 //! reference vehicle sees (forwarded, dropped in each layer, timers, events
 //! drained, status frames) after a warm-up.
 
+mod alloc_counter;
 mod common;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use bulkhead::frame::{CanId, Frame};
 use common::Car;
-
-struct Counting;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn steady_state_allocates_nothing() {
@@ -75,21 +44,21 @@ fn steady_state_allocates_nothing() {
     while car.engine.poll_event().is_some() {}
     while car.engine.poll_transmit().is_some() {}
 
-    COUNTING.store(true, Ordering::SeqCst);
-    let mut forwarded = 0usize;
-    for round in 0..20 {
-        for (port, frame) in &frames {
-            forwarded += usize::from(car.engine.on_frame(t, *port, frame).is_forward());
-            t = t.saturating_add(std::time::Duration::from_micros(1250));
-            if round % 2 == 0 {
-                car.engine.on_timer(t);
+    let (forwarded, allocations) = alloc_counter::count_allocations(|| {
+        let mut forwarded = 0usize;
+        for round in 0..20 {
+            for (port, frame) in &frames {
+                forwarded += usize::from(car.engine.on_frame(t, *port, frame).is_forward());
+                t = t.saturating_add(std::time::Duration::from_micros(1250));
+                if round % 2 == 0 {
+                    car.engine.on_timer(t);
+                }
+                while car.engine.poll_event().is_some() {}
+                while car.engine.poll_transmit().is_some() {}
             }
-            while car.engine.poll_event().is_some() {}
-            while car.engine.poll_transmit().is_some() {}
         }
-    }
-    COUNTING.store(false, Ordering::SeqCst);
-    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+        forwarded
+    });
     assert!(forwarded > 0, "the workload must exercise forwarding too");
     assert_eq!(allocations, 0, "the engine allocated {allocations} times in steady state");
 }
