@@ -85,6 +85,26 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Applies a time step, fault or reset to `engine`; returns the frame of a frame operation.
+fn step(engine: &mut Engine, now: &mut Timestamp, op: &Op) -> Option<(PortId, Frame)> {
+    match op {
+        Op::Advance(ms) => {
+            *now = now.saturating_add(Duration::from_millis(*ms));
+            engine.on_timer(*now);
+            None
+        }
+        Op::Fault(k, p) => {
+            engine.on_fault(*now, p.map(PortId), FAULTS[*k]);
+            None
+        }
+        Op::Reset => {
+            engine.reset_mode(*now);
+            None
+        }
+        _ => frame_of(op),
+    }
+}
+
 fn frame_of(op: &Op) -> Option<(PortId, Frame)> {
     match op {
         Op::Valid(i) => pool().get(*i).copied(),
@@ -140,26 +160,16 @@ proptest! {
         let mut engine = Engine::new(Arc::clone(&rules));
         let mut now = Timestamp::from_millis(1000);
         for op in &ops {
-            match op {
-                Op::Advance(ms) => {
-                    now = now.saturating_add(Duration::from_millis(*ms));
-                    engine.on_timer(now);
-                }
-                Op::Fault(k, p) => engine.on_fault(now, p.map(PortId), FAULTS[*k]),
-                Op::Reset => engine.reset_mode(now),
-                _ => {
-                    let Some((port, frame)) = frame_of(op) else { continue };
-                    let verdict = engine.on_frame(now, port, &frame);
-                    while engine.poll_event().is_some() {}
-                    if let Verdict::Forward { to, .. } = verdict {
-                        prop_assert!(any_route(&rules, port, &frame), "forwarded without a route: {frame}");
-                        let allowed = allowed_destinations(&rules, port, &frame);
-                        prop_assert_eq!(to.intersection(allowed), to, "forwarded beyond its routes: {}", frame);
-                        prop_assert!(!to.contains(port), "sent back to its own port");
-                        let hostile = rules.port(port).unwrap().trust == Trust::Hostile;
-                        prop_assert!(!(hostile && engine.mode() != Mode::Normal), "hostile frame forwarded in {:?}: {}", engine.mode(), frame);
-                    }
-                }
+            let Some((port, frame)) = step(&mut engine, &mut now, op) else { continue };
+            let verdict = engine.on_frame(now, port, &frame);
+            while engine.poll_event().is_some() {}
+            if let Verdict::Forward { to, .. } = verdict {
+                prop_assert!(any_route(&rules, port, &frame), "forwarded without a route: {frame}");
+                let allowed = allowed_destinations(&rules, port, &frame);
+                prop_assert_eq!(to.intersection(allowed), to, "forwarded beyond its routes: {}", frame);
+                prop_assert!(!to.contains(port), "sent back to its own port");
+                let hostile = rules.port(port).unwrap().trust == Trust::Hostile;
+                prop_assert!(!(hostile && engine.mode() != Mode::Normal), "hostile frame forwarded in {:?}: {}", engine.mode(), frame);
             }
         }
     }
@@ -217,35 +227,26 @@ fn the_random_workload_reaches_every_outcome() {
         let mut engine = Engine::new(Arc::clone(&rules));
         let mut now = Timestamp::from_millis(1000);
         for op in &ops {
-            match op {
-                Op::Advance(ms) => {
-                    now = now.saturating_add(Duration::from_millis(*ms));
-                    engine.on_timer(now);
-                }
-                Op::Fault(k, p) => engine.on_fault(now, p.map(PortId), FAULTS[*k]),
-                Op::Reset => engine.reset_mode(now),
-                _ => {
-                    let Some((port, frame)) = frame_of(op) else { continue };
-                    let v = engine.on_frame(now, port, &frame);
-                    modes.insert(engine.mode());
-                    match v {
-                        Verdict::Forward { to, .. } => {
-                            if rules.port(port).unwrap().trust == Trust::Hostile {
-                                hostile_forwards += 1;
-                            }
-                            if engine.mode() == Mode::Isolated
-                                && !to.intersection(essential_destinations(&rules, port, &frame)).is_empty()
-                            {
-                                isolated_essential += 1;
-                            }
-                        }
-                        Verdict::Drop { reason, .. } => {
-                            reasons.insert(reason);
-                        }
+            // Events of the previous operation, whatever it was.
+            while engine.poll_event().is_some() {}
+            let Some((port, frame)) = step(&mut engine, &mut now, op) else { continue };
+            let v = engine.on_frame(now, port, &frame);
+            modes.insert(engine.mode());
+            match v {
+                Verdict::Forward { to, .. } => {
+                    if rules.port(port).unwrap().trust == Trust::Hostile {
+                        hostile_forwards += 1;
+                    }
+                    if engine.mode() == Mode::Isolated
+                        && !to.intersection(essential_destinations(&rules, port, &frame)).is_empty()
+                    {
+                        isolated_essential += 1;
                     }
                 }
+                Verdict::Drop { reason, .. } => {
+                    reasons.insert(reason);
+                }
             }
-            while engine.poll_event().is_some() {}
         }
     }
     assert!(hostile_forwards > 0);

@@ -216,26 +216,33 @@ impl MemoryKeyStore {
     }
 }
 
-impl KeyStore for MemoryKeyStore {
-    fn link_key(&self, id: KeyId) -> Result<&LinkKey, KeyLookupError> {
-        self.keys.link_key(id)
-    }
-    fn link_key_info(&self, id: KeyId) -> Option<LinkKeyInfo<'_>> {
-        self.keys.link_key_info(id)
-    }
-    fn link_keys(&self) -> Vec<LinkKeyInfo<'_>> {
-        self.keys.link_keys()
-    }
-    fn secoc_key(&self, name: &str) -> Option<&SecocKey> {
-        self.keys.secoc_key(name)
-    }
-    fn bundle_verifying_keys(&self) -> &[BundleVerifyingKey] {
-        self.keys.bundle_verifying_keys()
-    }
-    fn is_revoked(&self, id: KeyId) -> bool {
-        self.keys.is_revoked(id)
-    }
+/// Implements [`KeyStore`] for a store whose keys are its `keys: KeySet` field.
+macro_rules! key_store_over_key_set {
+    ($store:ty) => {
+        impl KeyStore for $store {
+            fn link_key(&self, id: KeyId) -> Result<&LinkKey, KeyLookupError> {
+                self.keys.link_key(id)
+            }
+            fn link_key_info(&self, id: KeyId) -> Option<LinkKeyInfo<'_>> {
+                self.keys.link_key_info(id)
+            }
+            fn link_keys(&self) -> Vec<LinkKeyInfo<'_>> {
+                self.keys.link_keys()
+            }
+            fn secoc_key(&self, name: &str) -> Option<&SecocKey> {
+                self.keys.secoc_key(name)
+            }
+            fn bundle_verifying_keys(&self) -> &[BundleVerifyingKey] {
+                self.keys.bundle_verifying_keys()
+            }
+            fn is_revoked(&self, id: KeyId) -> bool {
+                self.keys.is_revoked(id)
+            }
+        }
+    };
 }
+
+key_store_over_key_set!(MemoryKeyStore);
 
 fn conflict_error(conflict: Conflict, second: &Path, first: PathBuf) -> KeyError {
     let second = second.to_owned();
@@ -410,23 +417,4 @@ fn revoked_ids(config: &FileKeyStoreConfig) -> Result<BTreeSet<KeyId>, KeyError>
     Ok(revoked)
 }
 
-impl KeyStore for FileKeyStore {
-    fn link_key(&self, id: KeyId) -> Result<&LinkKey, KeyLookupError> {
-        self.keys.link_key(id)
-    }
-    fn link_key_info(&self, id: KeyId) -> Option<LinkKeyInfo<'_>> {
-        self.keys.link_key_info(id)
-    }
-    fn link_keys(&self) -> Vec<LinkKeyInfo<'_>> {
-        self.keys.link_keys()
-    }
-    fn secoc_key(&self, name: &str) -> Option<&SecocKey> {
-        self.keys.secoc_key(name)
-    }
-    fn bundle_verifying_keys(&self) -> &[BundleVerifyingKey] {
-        self.keys.bundle_verifying_keys()
-    }
-    fn is_revoked(&self, id: KeyId) -> bool {
-        self.keys.is_revoked(id)
-    }
-}
+key_store_over_key_set!(FileKeyStore);
