@@ -93,15 +93,21 @@ pub fn shared_data(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// Runs the cantools oracle with `args` (and `stdin`), returning its JSON output.
-/// Panics with a clear message when the project venv is missing.
-pub fn run_oracle(args: &[&str], stdin: Option<&str>) -> Value {
+/// The project's Python with cantools and python-can; panics with the fix when missing.
+pub fn python() -> PathBuf {
     let python = root().join(".venv/bin/python3");
     assert!(
         python.exists(),
-        "{} is missing: run scripts/setup-oracles first (it installs cantools 45.1.0 into .venv/)",
+        "{} is missing: run scripts/setup-oracles first (it installs cantools 45.1.0 and python-can 4.6.1)",
         python.display()
     );
+    python
+}
+
+/// Runs the cantools oracle with `args` (and `stdin`), returning its JSON output.
+/// Panics with a clear message when the project venv is missing.
+pub fn run_oracle(args: &[&str], stdin: Option<&str>) -> Value {
+    let python = python();
     let script = root().join("tests/codec_support/cantools_oracle.py");
     let mut child = Command::new(&python)
         .arg(&script)

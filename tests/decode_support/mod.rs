@@ -5,6 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../codec_support/mod.rs"]
+mod codec_support;
+#[allow(unused_imports)] // not every decode_* test uses all three
+pub use codec_support::{python, root, shared_data};
+
 /// A capture of `../shared/data/logs` and the DBC file (under `../shared/data`)
 /// that describes each of its buses.
 pub struct Capture {
@@ -66,33 +71,6 @@ pub const CAPTURES: &[Capture] = &[
         lenient: false,
     },
 ];
-
-/// The project root.
-pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `../shared/data` when it exists; otherwise prints why the test is skipped.
-pub fn shared_data(test: &str) -> Option<PathBuf> {
-    let dir = root().join("../shared/data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("{test}: skipped, the real-world data directory {} is absent", dir.display());
-        None
-    }
-}
-
-/// The project's Python with cantools and python-can; panics with the fix when missing.
-pub fn python() -> PathBuf {
-    let python = root().join(".venv/bin/python3");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup-oracles first (it installs cantools 45.1.0 and python-can 4.6.1)",
-        python.display()
-    );
-    python
-}
 
 /// A copy of `dbc` (a path under `data`) in `dir` that cantools 45.1.0 can load,
 /// or the file itself when it needs nothing. Only syntax cantools refuses is
