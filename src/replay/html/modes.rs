@@ -168,47 +168,22 @@ pub(crate) fn list(r: &ReplayReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::replay::report::{EventsReport, ModeTransition, SCHEMA, Timeline};
+    use crate::replay::report::ModeTransition;
 
+    /// Ten frames over one second from t = 10 s, with these transitions.
     fn report(modes: Vec<ModeTransition>, final_mode: &'static str) -> ReplayReport {
-        ReplayReport {
-            schema: SCHEMA,
-            rules: String::new(),
-            frames: 10,
-            forwarded: 10,
-            dropped: 0,
-            unmapped: 0,
-            skipped_lines: 0,
-            start: 10.0,
-            end: 11.0,
-            final_mode,
-            reasons: Vec::new(),
-            ids: Vec::new(),
-            routes: Vec::new(),
-            ports: Vec::new(),
-            unmapped_buses: Vec::new(),
-            modes,
-            events: EventsReport {
-                total: 0,
-                suppressed: 0,
-                lost: 0,
-                by_kind: BTreeMap::new(),
-                top: Vec::new(),
-                first: Vec::new(),
-            },
-            transmitted: 0,
-            timeline: Timeline {
-                start: 10.0,
-                bin_seconds: 0.01,
-                forwarded: vec![1; 100],
-                dropped: vec![0; 100],
-                by_reason: BTreeMap::new(),
-                ids: Vec::new(),
-            },
-        }
+        let mut r = crate::replay::html::tests::empty();
+        r.frames = 10;
+        r.forwarded = 10;
+        r.start = 10.0;
+        r.end = 11.0;
+        r.final_mode = final_mode;
+        r.modes = modes;
+        r.timeline.start = 10.0;
+        r.timeline.forwarded = vec![1; 100];
+        r.timeline.dropped = vec![0; 100];
+        r
     }
 
     fn transition(t: f64, from: &'static str, to: &'static str, cause: &str) -> ModeTransition {

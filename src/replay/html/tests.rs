@@ -34,8 +34,8 @@ fn table_rows(page: &str, id: &str) -> usize {
     page[start..end].matches("<tr>").count() - 1
 }
 
-/// A report with nothing in it.
-fn empty() -> ReplayReport {
+/// A report with nothing in it (also for the section modules' tests).
+pub(super) fn empty() -> ReplayReport {
     ReplayReport {
         schema: SCHEMA,
         rules: "empty".to_owned(),
