@@ -9,8 +9,8 @@ use std::fmt::Write;
 
 use super::escape::Esc;
 use super::format;
-use super::svg::{AXIS_HEIGHT, LEFT, Px, RIGHT, Scale, TimeAxis, WIDTH, count_ticks};
-use super::timeline::{at, draw_count_axis, draw_y_title};
+use super::svg::{LEFT, Px, RIGHT, Scale, TimeAxis, WIDTH};
+use super::timeline::{at, count_chart};
 use crate::engine::verdict::{DropReason, Layer};
 use crate::replay::report::ReplayReport;
 
@@ -142,19 +142,8 @@ pub(crate) fn over_time(r: &ReplayReport, axis: &TimeAxis) -> String {
     }
     let bins = axis.bins();
     let max = (0..bins).map(|i| order.iter().map(|(_, s)| at(s, i)).sum::<u64>()).max().unwrap_or(0);
-    let (top, ticks) = count_ticks(max, 4);
-    let bottom = TOP + OVER_TIME_HEIGHT;
-    let y = Scale::new((0.0, top as f64), (bottom, TOP));
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        r#"<svg class="chart" id="reasons-over-time" viewBox="0 0 {w} {h}" role="img" aria-label="drops per bin by reason">"#,
-        w = Px(WIDTH),
-        h = Px(bottom + AXIS_HEIGHT)
-    );
-    draw_count_axis(&mut out, &ticks, top, TOP, bottom);
-    draw_y_title(&mut out, &format!("drops per {}", format::duration(axis.bin_seconds())), TOP, bottom);
-    axis.draw(&mut out, TOP, bottom);
+    let (mut out, y, _) =
+        count_chart("reasons-over-time", "drops per bin by reason", "drops", OVER_TIME_HEIGHT, max, axis);
     for i in 0..bins {
         if order.iter().all(|(_, s)| at(s, i) == 0) {
             continue;

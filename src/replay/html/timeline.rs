@@ -18,7 +18,7 @@ use crate::replay::report::{IdSeries, ReplayReport};
 /// Height of the traffic chart's plot.
 const TRAFFIC_HEIGHT: f64 = 140.0;
 /// Top margin of a chart.
-const TOP: f64 = 10.0;
+pub(crate) const TOP: f64 = 10.0;
 /// Height of an id row.
 const ROW_HEIGHT: f64 = 16.0;
 /// Space between id rows.
@@ -33,9 +33,36 @@ pub(crate) fn at(v: &[u64], i: usize) -> u64 {
     v.get(i).copied().unwrap_or(0)
 }
 
+/// Opens the SVG of a chart of counts per bin over the time axis: a count
+/// axis from 0 to `max` (rounded up to a tick), its title ("`unit` per
+/// bin"), the time axis. Returns the open SVG, the count scale and the
+/// plot's bottom edge; [`TOP`] is its top edge.
+pub(crate) fn count_chart(
+    id: &str,
+    aria_label: &str,
+    unit: &str,
+    plot_height: f64,
+    max: u64,
+    axis: &TimeAxis,
+) -> (String, Scale, f64) {
+    let (top, ticks) = count_ticks(max, 4);
+    let bottom = TOP + plot_height;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<svg class="chart" id="{id}" viewBox="0 0 {w} {h}" role="img" aria-label="{aria_label}">"#,
+        w = Px(WIDTH),
+        h = Px(bottom + AXIS_HEIGHT)
+    );
+    draw_count_axis(&mut out, &ticks, top, TOP, bottom);
+    draw_y_title(&mut out, &format!("{unit} per {}", format::duration(axis.bin_seconds())), TOP, bottom);
+    axis.draw(&mut out, TOP, bottom);
+    (out, Scale::new((0.0, top as f64), (bottom, TOP)), bottom)
+}
+
 /// Horizontal grid lines and labels of a count axis from 0 to `top`,
 /// drawn between `y_top` and `y_bottom`.
-pub(crate) fn draw_count_axis(out: &mut String, ticks: &[u64], top: u64, y_top: f64, y_bottom: f64) {
+fn draw_count_axis(out: &mut String, ticks: &[u64], top: u64, y_top: f64, y_bottom: f64) {
     let y = Scale::new((0.0, top as f64), (y_bottom, y_top));
     for &tick in ticks {
         let _ = write!(
@@ -52,7 +79,7 @@ pub(crate) fn draw_count_axis(out: &mut String, ticks: &[u64], top: u64, y_top: 
 }
 
 /// The title of a y axis, written vertically in the left margin.
-pub(crate) fn draw_y_title(out: &mut String, text: &str, y_top: f64, y_bottom: f64) {
+fn draw_y_title(out: &mut String, text: &str, y_top: f64, y_bottom: f64) {
     let _ = write!(
         out,
         r#"<text transform="translate({x} {y}) rotate(-90)" text-anchor="middle" class="label">{t}</text>"#,
@@ -67,19 +94,8 @@ pub(crate) fn traffic(r: &ReplayReport, axis: &TimeAxis) -> String {
     let tl = &r.timeline;
     let bins = axis.bins();
     let max = (0..bins).map(|i| at(&tl.forwarded, i) + at(&tl.dropped, i)).max().unwrap_or(0);
-    let (top, ticks) = count_ticks(max, 4);
-    let bottom = TOP + TRAFFIC_HEIGHT;
-    let y = Scale::new((0.0, top as f64), (bottom, TOP));
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        r#"<svg class="chart" id="traffic" viewBox="0 0 {w} {h}" role="img" aria-label="frames per bin, forwarded and dropped">"#,
-        w = Px(WIDTH),
-        h = Px(bottom + AXIS_HEIGHT)
-    );
-    draw_count_axis(&mut out, &ticks, top, TOP, bottom);
-    draw_y_title(&mut out, &format!("frames per {}", format::duration(axis.bin_seconds())), TOP, bottom);
-    axis.draw(&mut out, TOP, bottom);
+    let (mut out, y, bottom) =
+        count_chart("traffic", "frames per bin, forwarded and dropped", "frames", TRAFFIC_HEIGHT, max, axis);
     for i in 0..bins {
         let (f, d) = (at(&tl.forwarded, i), at(&tl.dropped, i));
         if f + d == 0 {
